@@ -1,0 +1,49 @@
+# Two commands for everyone: `make run` and `make test`. Everything else is set-up they share.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app run
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test setup deps dev-deps weights db browser bench clean
+
+run: setup
+	$(BIN)/python run.py
+
+test: setup dev-deps browser
+	$(BIN)/python -m pytest
+
+setup: deps weights db
+
+deps: $(RUN_STAMP)
+$(RUN_STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+dev-deps: $(DEV_STAMP)
+$(DEV_STAMP): $(RUN_STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+weights: deps
+	$(FLASK) fetch-models
+
+db: deps
+	$(FLASK) init-db
+
+# The browser tests drive Debian's Chromium; install it when we may (root with apt), else they skip.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: could not install chromium; browser tests will skip"; \
+	else echo "note: chromium not installed and not root; browser tests will skip"; fi
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,193 @@
+"""Database tables (SQLAlchemy 2 typed style) and the Flask-Login user loader."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from . import db, login_manager
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, stored as UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Teacher(UserMixin, db.Model):
+    """A teacher account; owns courses and everything below them."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    absence_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    courses: Mapped[list["Course"]] = relationship(back_populates="teacher", cascade="all, delete-orphan")
+
+
+class Course(db.Model):
+    """A class a teacher takes attendance for; has its own students and recognizer."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Feature kind the next training uses ("pixels"; "dlib" when that option is installed).
+    features: Mapped[str] = mapped_column(String(20), default="pixels")
+    # Version of the recognizer in use (None = never trained); its summary is in the last good Job.
+    recognizer_version: Mapped[int | None] = mapped_column(Integer)
+    recognizer_summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    teacher: Mapped[Teacher] = relationship(back_populates="courses")
+    students: Mapped[list["Student"]] = relationship(
+        back_populates="course", cascade="all, delete-orphan", order_by="Student.roll_number"
+    )
+    sessions: Mapped[list["AttendanceSession"]] = relationship(
+        back_populates="course", cascade="all, delete-orphan"
+    )
+
+
+class Student(db.Model):
+    """A student enrolled in one course."""
+
+    __table_args__ = (UniqueConstraint("course_id", "roll_number", name="uq_student_course_roll"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    roll_number: Mapped[str] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="students")
+    samples: Mapped[list["FaceSample"]] = relationship(back_populates="student", cascade="all, delete-orphan")
+
+
+class FaceSample(db.Model):
+    """One accepted 128x128 grey face crop, stored as dataset/<student_id>/<file>."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(20))  # photo | video | bulk
+    sharpness: Mapped[float] = mapped_column(Float, default=0.0)
+    brightness: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    student: Mapped[Student] = relationship(back_populates="samples")
+
+
+class Job(db.Model):
+    """Long work run in the background (video enrollment, bulk import, training) and its progress."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # enroll_video | enroll_bulk | train
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|running|done|failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AttendanceSession(db.Model):
+    """One run of the camera for a course."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(500))
+    source_label: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|ended|interrupted|failed
+    status_message: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recognizer_version: Mapped[int | None] = mapped_column(Integer)
+    frames: Mapped[int] = mapped_column(Integer, default=0)
+    frames_analysed: Mapped[int] = mapped_column(Integer, default=0)
+
+    course: Mapped[Course] = relationship(back_populates="sessions")
+    records: Mapped[list["AttendanceRecord"]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
+    )
+    sightings: Mapped[list["UnknownSighting"]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
+    )
+
+
+class AttendanceRecord(db.Model):
+    """A student's mark in one session; at most one per (session, student)."""
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "student_id", name="uq_record_session_student"),
+        Index("ix_record_student_session", "student_id", "session_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("attendance_session.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    marked_by: Mapped[str] = mapped_column(String(20), default="camera")  # camera | teacher
+    first_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    score: Mapped[float | None] = mapped_column(Float)
+    snapshot: Mapped[str | None] = mapped_column(String(200))
+
+    session: Mapped[AttendanceSession] = relationship(back_populates="records")
+    student: Mapped[Student] = relationship()
+
+
+class AttendanceCorrection(db.Model):
+    """Audit trail of a teacher's manual change to a record."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("attendance_session.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    before: Mapped[str] = mapped_column(String(20))  # present | absent
+    after: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class UnknownSighting(db.Model):
+    """A face that matched nobody for several frames in a session."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("attendance_session.id", ondelete="CASCADE"), index=True)
+    track_id: Mapped[int] = mapped_column(Integer)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    score: Mapped[float | None] = mapped_column(Float)
+    snapshot: Mapped[str | None] = mapped_column(String(200))
+    emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    session: Mapped[AttendanceSession] = relationship(back_populates="sightings")
+
+
+class OutboxMessage(db.Model):
+    """An email waiting to be sent; SMTP failures leave it here to be retried."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int | None] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"), index=True)
+    to: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attachment: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+@login_manager.user_loader
+def load_teacher(teacher_id: str) -> Teacher | None:
+    """Flask-Login hook: the teacher for a session cookie."""
+    return db.session.get(Teacher, int(teacher_id))

@@ -1,0 +1,47 @@
+"""Builds vision objects from the app config, so callers never read config keys themselves."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Mapping
+
+from .vision.detector import FaceDetector
+from .vision.recognizer import Recognizer
+
+_detectors: dict[tuple, FaceDetector] = {}
+_lock = threading.Lock()
+
+
+def detector_paths(config: Mapping[str, Any]) -> tuple[Path, Path]:
+    """(prototxt, caffemodel) paths from the config."""
+    folder = Path(config["DETECTOR_DIR"])
+    return folder / config["DETECTOR_PROTOTXT"], folder / config["DETECTOR_WEIGHTS"]
+
+
+def new_detector(config: Mapping[str, Any]) -> FaceDetector:
+    """A fresh detector (one per thread: a cv2.dnn net must not be shared between threads)."""
+    prototxt, weights = detector_paths(config)
+    return FaceDetector(prototxt, weights, min_confidence=float(config["DETECTOR_MIN_CONFIDENCE"]))
+
+
+def thread_detector(config: Mapping[str, Any]) -> FaceDetector:
+    """The calling thread's own detector, loaded once per thread and settings."""
+    prototxt, weights = detector_paths(config)
+    key = (threading.get_ident(), str(prototxt), str(weights), float(config["DETECTOR_MIN_CONFIDENCE"]))
+    with _lock:
+        det = _detectors.get(key)
+    if det is None:
+        det = new_detector(config)
+        with _lock:
+            _detectors[key] = det
+    return det
+
+
+def recognizer_path(config: Mapping[str, Any], course_id: int, version: int) -> Path:
+    """models/course_<id>/v<version>.joblib (the JSON sidecar sits beside it)."""
+    return Path(config["RECOGNIZER_DIR"]) / f"course_{course_id}" / f"v{version}.joblib"
+
+
+def load_recognizer(config: Mapping[str, Any], course_id: int, version: int) -> Recognizer:
+    """The trained recognizer of a course at a version."""
+    return Recognizer.load(recognizer_path(config, course_id, version))

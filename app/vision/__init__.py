@@ -1,0 +1,1 @@
+"""Vision pipeline: detection, preprocessing, recognition, tracking. No Flask, no DB."""

@@ -1,0 +1,44 @@
+"""Feature extractors: turn face chips into the vectors the Recognizer learns from."""
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from .preprocess import VECTOR_LENGTH, chip_to_vector
+
+
+class FeatureError(RuntimeError):
+    """A feature kind cannot be used here (unknown name, optional package missing)."""
+
+
+class FeatureExtractor(Protocol):
+    """Anything that maps chips (n, 192, 192, 3) uint8 to vectors (n, d) float32."""
+
+    name: str
+    dimension: int
+
+    def from_chips(self, chips: list[np.ndarray]) -> np.ndarray: ...
+
+
+class PixelFeatures:
+    """The user's design: equalised, blurred 128x128 grey pixels (16,384 values)."""
+
+    name = "pixels"
+    dimension = VECTOR_LENGTH
+
+    def from_chips(self, chips: list[np.ndarray]) -> np.ndarray:
+        """(n, 16384) float32."""
+        if not chips:
+            return np.empty((0, self.dimension), np.float32)
+        return np.stack([chip_to_vector(c) for c in chips]).astype(np.float32)
+
+
+FEATURE_KINDS = ("pixels",)
+
+
+def get_extractor(kind: str) -> FeatureExtractor:
+    """The extractor for a feature kind name."""
+    if kind == "pixels":
+        return PixelFeatures()
+    raise FeatureError(f"unknown feature kind {kind!r}; choose one of {', '.join(FEATURE_KINDS)}")

@@ -1,0 +1,78 @@
+"""Rollcall configuration: one env-driven class with safe defaults."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_path(name: str, default: Path) -> str:
+    return str(Path(os.environ.get(name, str(default))).resolve())
+
+
+class Config:
+    """Settings read from the environment once at import; tests override per app."""
+
+    INSTANCE_DIR = _env_path("ROLLCALL_INSTANCE_DIR", BASE_DIR / "instance")
+    # None means "generate one and keep it in instance/secret_key" (see app.secret).
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", "sqlite:///" + str(Path(INSTANCE_DIR) / "rollcall.sqlite")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}} if SQLALCHEMY_DATABASE_URI.startswith("sqlite") else {}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_ENABLED = True
+    # Uploads: photos and short videos. 200 MB covers a 1-minute phone video.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 200 * 1024 * 1024))
+
+    # Data folders: enrolled crops, trained recognizers, third-party detector weights, snapshots.
+    DATASET_DIR = _env_path("ROLLCALL_DATASET_DIR", BASE_DIR / "dataset")
+    RECOGNIZER_DIR = _env_path("ROLLCALL_RECOGNIZER_DIR", BASE_DIR / "models")
+    SNAPSHOT_DIR = _env_path("ROLLCALL_SNAPSHOT_DIR", Path(INSTANCE_DIR) / "snapshots")
+    UPLOAD_DIR = _env_path("ROLLCALL_UPLOAD_DIR", Path(INSTANCE_DIR) / "uploads")
+
+    DETECTOR_DIR = _env_path("DETECTOR_DIR", BASE_DIR / "dnn_models")
+    DETECTOR_PROTOTXT = "deploy.prototxt"
+    DETECTOR_WEIGHTS = "res10_300x300_ssd_iter_140000.caffemodel"
+    DETECTOR_MIN_CONFIDENCE = float(os.environ.get("DETECTOR_MIN_CONFIDENCE", 0.5))
+
+    # Unknown-person rejection is calibrated to this false-accept rate at training time.
+    RECOGNIZER_TARGET_FAR = float(os.environ.get("RECOGNIZER_TARGET_FAR", 0.01))
+    RECOGNIZER_MIN_IMAGES = int(os.environ.get("RECOGNIZER_MIN_IMAGES", 2))
+    RECOGNIZER_RECOMMENDED_IMAGES = int(os.environ.get("RECOGNIZER_RECOMMENDED_IMAGES", 8))
+
+    CAMERA_SOURCE = os.environ.get("CAMERA_SOURCE", "0")
+    CAMERA_VIDEO_DIR = _env_path("CAMERA_VIDEO_DIR", Path(INSTANCE_DIR) / "videos")
+    CAMERA_CONFIRM_FRAMES = int(os.environ.get("CAMERA_CONFIRM_FRAMES", 3))
+    CAMERA_CONFIRM_WINDOW_SECONDS = float(os.environ.get("CAMERA_CONFIRM_WINDOW_SECONDS", 2.0))
+    CAMERA_UNKNOWN_COOLDOWN_SECONDS = float(os.environ.get("CAMERA_UNKNOWN_COOLDOWN_SECONDS", 300))
+    CAMERA_DETECT_EVERY = int(os.environ.get("CAMERA_DETECT_EVERY", 0))  # 0 = adapt to the camera rate
+    CAMERA_RETRY_MAX_SECONDS = float(os.environ.get("CAMERA_RETRY_MAX_SECONDS", 30))
+
+    MAIL_ENABLED = _env_bool("MAIL_ENABLED", True)
+    MAIL_HOST = os.environ.get("MAIL_HOST", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 587))
+    MAIL_USER = os.environ.get("MAIL_USER", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "") or MAIL_USER or "rollcall@localhost"
+    MAIL_SSL = _env_bool("MAIL_SSL", False)
+    MAIL_STARTTLS = _env_bool("MAIL_STARTTLS", True)
+    MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", 600))
+
+    LOGIN_FAIL_DELAY_SECONDS = float(os.environ.get("LOGIN_FAIL_DELAY_SECONDS", 1.0))
+    ATTENDANCE_LOW_THRESHOLD = float(os.environ.get("ATTENDANCE_LOW_THRESHOLD", 0.75))
+    # Background work (enrollment, training, the attendance writer) starts with the app unless a test says no.
+    START_BACKGROUND = True

@@ -1,0 +1,70 @@
+"""Shared fixtures: an app per test on a real SQLite file, a client, a CLI runner, auth helpers."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app import create_app, db
+from app.database import upgrade_database
+from config import BASE_DIR, Config
+
+# ../shared next to the repository (CI lays a copy there); override with ROLLCALL_SHARED.
+SHARED = Path(os.environ.get("ROLLCALL_SHARED", BASE_DIR.parent / "shared"))
+DATASETS = SHARED / "datasets"
+DETECTOR_DIR = BASE_DIR / "dnn_models"
+
+needs_datasets = pytest.mark.skipif(
+    not DATASETS.is_dir(), reason=f"face datasets not found at {DATASETS} (../shared is absent)"
+)
+needs_detector = pytest.mark.skipif(
+    not (DETECTOR_DIR / "res10_300x300_ssd_iter_140000.caffemodel").is_file(),
+    reason="detector weights missing: run `make test` (it fetches them)",
+)
+
+
+def test_config(tmp_path: Path, **extra) -> dict:
+    """Config overrides that keep every file of a test inside tmp_path."""
+    overrides = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'rollcall.sqlite'}",
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATASET_DIR": str(tmp_path / "dataset"),
+        "RECOGNIZER_DIR": str(tmp_path / "models"),
+        "SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "CAMERA_VIDEO_DIR": str(tmp_path / "videos"),
+        "DETECTOR_DIR": str(DETECTOR_DIR),
+        "WTF_CSRF_ENABLED": False,
+        "LOGIN_FAIL_DELAY_SECONDS": 0.0,
+        "MAIL_ENABLED": False,
+        "START_BACKGROUND": False,
+    }
+    overrides.update(extra)
+    return overrides
+
+
+test_config.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    """A fresh app with its schema created by the real migrations."""
+    application = create_app(Config, test_config(tmp_path))
+    upgrade_database(application)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
