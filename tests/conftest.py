@@ -68,3 +68,34 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+class AuthActions:
+    """Sign up, log in and out through the real auth routes (as flaskr's tests do)."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def signup(self, email: str = "teacher@example.com", password: str = "correct horse", name: str = "Ada Teacher"):
+        return self._client.post(
+            "/auth/signup",
+            data={"name": name, "email": email, "password": password, "confirm": password},
+        )
+
+    def login(self, email: str = "teacher@example.com", password: str = "correct horse"):
+        return self._client.post("/auth/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+    def signup_and_login(self, email: str = "teacher@example.com", password: str = "correct horse",
+                         name: str = "Ada Teacher"):
+        """A new teacher, logged in (sign-up logs the teacher in)."""
+        self.signup(email, password, name)
+        return self.login(email, password)
+
+
+@pytest.fixture
+def auth(client):
+    """AuthActions bound to the test client: auth.signup(), auth.login(), auth.logout()."""
+    return AuthActions(client)
