@@ -48,6 +48,8 @@ class Config:
     DETECTOR_PROTOTXT = "deploy.prototxt"
     DETECTOR_WEIGHTS = "res10_300x300_ssd_iter_140000.caffemodel"
     DETECTOR_MIN_CONFIDENCE = float(os.environ.get("DETECTOR_MIN_CONFIDENCE", 0.5))
+    # 2 = whole frame plus a 2x2 grid of tiles (finds faces half as small, ~5x the work); 1 = whole frame.
+    DETECTOR_TILES = int(os.environ.get("DETECTOR_TILES", 2))
 
     # Unknown-person rejection is calibrated to this false-accept rate at training time.
     RECOGNIZER_TARGET_FAR = float(os.environ.get("RECOGNIZER_TARGET_FAR", 0.01))

@@ -21,13 +21,15 @@ def detector_paths(config: Mapping[str, Any]) -> tuple[Path, Path]:
 def new_detector(config: Mapping[str, Any]) -> FaceDetector:
     """A fresh detector (one per thread: a cv2.dnn net must not be shared between threads)."""
     prototxt, weights = detector_paths(config)
-    return FaceDetector(prototxt, weights, min_confidence=float(config["DETECTOR_MIN_CONFIDENCE"]))
+    return FaceDetector(prototxt, weights, min_confidence=float(config["DETECTOR_MIN_CONFIDENCE"]),
+                        tiles=int(config.get("DETECTOR_TILES", 1)))
 
 
 def thread_detector(config: Mapping[str, Any]) -> FaceDetector:
     """The calling thread's own detector, loaded once per thread and settings."""
     prototxt, weights = detector_paths(config)
-    key = (threading.get_ident(), str(prototxt), str(weights), float(config["DETECTOR_MIN_CONFIDENCE"]))
+    key = (threading.get_ident(), str(prototxt), str(weights), float(config["DETECTOR_MIN_CONFIDENCE"]),
+           int(config.get("DETECTOR_TILES", 1)))
     with _lock:
         det = _detectors.get(key)
     if det is None:
