@@ -1,0 +1,45 @@
+"""Absence digest: one email per ended session listing who was absent, sent through the outbox."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .. import db
+from ..models import AttendanceSession
+from .stats import session_detail
+
+log = logging.getLogger(__name__)
+
+
+def build_absence_digest(session: AttendanceSession) -> tuple[str, str]:
+    """Subject and plain-text body listing the session's absent students by roll number."""
+    rows = session_detail(session)
+    absent = [r for r in rows if not r.present]
+    course = session.course
+    when = f"{session.started_at:%Y-%m-%d %H:%M} UTC"
+    subject = f"Rollcall: {len(absent)} of {len(rows)} absent in {course.name} ({session.started_at:%Y-%m-%d})"
+    lines = [f"Attendance session of {when} for {course.name}.", ""]
+    if absent:
+        lines.append(f"Absent ({len(absent)} of {len(rows)}):")
+        lines += [f"  {r.roll_number}  {r.name}" for r in absent]
+    else:
+        lines.append(f"Everyone was present ({len(rows)} students).")
+    lines += ["", "Corrections made after this email are not included; the session page is always current.",
+              "You get this email because the absence digest is on in Rollcall's report settings."]
+    return subject, "\n".join(lines)
+
+
+def send_absence_digest(session_id: int, *, force: bool = False) -> Any:
+    """Queue the digest for the session's teacher if they turned it on (or force); None when nothing is sent."""
+    session = db.session.get(AttendanceSession, session_id)
+    if session is None:
+        log.warning("absence digest: session %s not found", session_id)
+        return None
+    teacher = session.course.teacher
+    if not (teacher.absence_digest or force):
+        return None
+    from ..notify import enqueue_mail  # the outbox belongs to the notify module
+
+    subject, body = build_absence_digest(session)
+    log.info("absence digest for session %s queued to teacher %s", session_id, teacher.id)
+    return enqueue_mail(teacher.id, teacher.email, subject, body)

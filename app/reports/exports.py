@@ -1,0 +1,97 @@
+"""CSV and XLSX exports with the stable column layout documented in docs/EXPORTS.md."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timezone
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from ..models import AttendanceSession, Course
+from .stats import Matrix, course_matrix, session_detail
+
+COURSE_LEAD = ["roll_number", "name"]
+COURSE_TAIL = ["attended", "sessions", "percent"]
+SESSION_COLUMNS = ["roll_number", "name", "status", "marked_by", "first_seen_utc", "score"]
+# Spreadsheet apps run cells starting with these as formulas (CSV injection); CSV cells get a quote.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def session_header(started_at: datetime, session_id: int) -> str:
+    """Column title for one session: its UTC start and id (unique even for two sessions in a minute)."""
+    return f"{started_at:%Y-%m-%d %H:%M} #{session_id}"
+
+
+def course_table(course: Course, start: date | None, end: date | None) -> list[list[Any]]:
+    """Header plus one row per student: P/A per session, then attended, sessions, percent."""
+    m: Matrix = course_matrix(course.id, start, end)
+    header = COURSE_LEAD + [session_header(s.started_at, s.id) for s in m.sessions] + COURSE_TAIL
+    rows: list[list[Any]] = [header]
+    n = len(m.sessions)
+    for st in m.students:
+        marks = ["P" if (s.id, st.id) in m.present else "A" for s in m.sessions]
+        attended = marks.count("P")
+        rows.append([st.roll_number, st.name, *marks, attended, n, round(100 * attended / n, 1) if n else ""])
+    return rows
+
+
+def session_table(session: AttendanceSession) -> list[list[Any]]:
+    """Header plus one row per enrolled student with the record's evidence."""
+    rows: list[list[Any]] = [list(SESSION_COLUMNS)]
+    for r in session_detail(session):
+        seen = r.first_seen_at.replace(tzinfo=None).isoformat(timespec="seconds") + "Z" if r.first_seen_at else ""
+        rows.append([r.roll_number, r.name, "present" if r.present else "absent", r.marked_by or "", seen,
+                     round(r.score, 3) if r.score is not None else ""])
+    return rows
+
+
+def to_csv(rows: list[list[Any]]) -> bytes:
+    """UTF-8 with a BOM (so Excel reads accents right), comma separated, CRLF rows."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([_csv_safe(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(rows: list[list[Any]], info: dict[str, Any]) -> bytes:
+    """Sheet "Attendance" with the same cells as the CSV (numbers as numbers) and a sheet "Info"."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Attendance"
+    for row in rows:
+        ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text stays text: a name starting with "=" is not a formula
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "C2"
+    meta = wb.create_sheet("Info")
+    for key, value in info.items():
+        meta.append([key, "" if value is None else str(value)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def export_info(course: Course, start: date | None = None, end: date | None = None,
+                session: AttendanceSession | None = None) -> dict[str, Any]:
+    """The Info sheet: what the file covers and when it was made."""
+    info: dict[str, Any] = {"course": course.name, "course_id": course.id}
+    if session is not None:
+        info.update(session_id=session.id, started_utc=session.started_at.isoformat(timespec="minutes"),
+                    status=session.status)
+    else:
+        info.update({"from": start.isoformat() if start else "first session",
+                     "to": end.isoformat() if end else "last session"})
+    info["generated_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return info
+
+
+def _csv_safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

@@ -1,0 +1,24 @@
+"""Report forms (Flask-WTF adds the CSRF token)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, StringField
+from wtforms.validators import DataRequired, Length
+
+from .service import REASON_MAX
+
+
+class CorrectionForm(FlaskForm):
+    """Mark one student present or absent, with the reason kept in the audit log."""
+
+    mark = RadioField("Mark", choices=[("present", "Present"), ("absent", "Absent")],
+                      validators=[DataRequired(message="Choose present or absent.")])
+    reason = StringField("Reason", validators=[
+        DataRequired(message="Give a reason for the change; it is kept in the audit log."),
+        Length(max=REASON_MAX, message=f"Keep the reason under {REASON_MAX} characters.")])
+
+
+class PreferencesForm(FlaskForm):
+    """Report preferences of the logged-in teacher."""
+
+    absence_digest = BooleanField("Email me the list of absent students when a session ends")

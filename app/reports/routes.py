@@ -1,0 +1,192 @@
+"""Report views: parse the request, check ownership, call the service, render or redirect."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_login import current_user, login_required
+
+from ..courses.service import get_course_or_404
+from . import bp, charts, exports, service, stats
+from .forms import CorrectionForm, PreferencesForm
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every report is for logged-in teachers only."""
+
+
+@bp.get("/courses/<int:course_id>")
+def course(course_id: int):
+    """Course statistics: chart, per-student percentages (low ones highlighted), exports."""
+    course = get_course_or_404(course_id)
+    students = stats.student_stats_page(course.id, _page(), request.args.get("sort", "roll"),
+                                        low_only=request.args.get("low") == "1")
+    return render_template("reports/course.html", course=course, students=students,
+                           sort=request.args.get("sort", "roll"), low=request.args.get("low") == "1")
+
+
+@bp.get("/courses/<int:course_id>/sessions")
+def index(course_id: int):
+    """All sessions of a course with counts and status."""
+    course = get_course_or_404(course_id)
+    status, sort = request.args.get("status", ""), request.args.get("sort", "newest")
+    sessions = service.sessions_page(course.id, _page(), status, sort)
+    return render_template("reports/index.html", course=course, sessions=sessions, status=status, sort=sort,
+                           statuses=service.SESSION_STATUSES)
+
+
+@bp.get("/courses/<int:course_id>/chart.svg")
+def chart(course_id: int):
+    """Attendance % per session as SVG (last 60 counted sessions)."""
+    course = get_course_or_404(course_id)
+    bars = [(f"{s.started_at:%Y-%m-%d %H:%M}", rate) for s, rate in stats.session_rates(course.id)]
+    svg = charts.attendance_svg(bars, stats.low_threshold())
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, no-cache"})
+
+
+@bp.get("/sessions/<int:session_id>")
+def session(session_id: int):
+    """One session: every student's mark and evidence, unknown faces, the audit log."""
+    sess = _session_or_404(session_id)
+    args = {k: request.args.get(k, d) for k, d in (("show", "all"), ("sort", "roll"), ("q", ""))}
+    roster = service.roster_page(sess, _page(), **args)
+    return render_template("reports/session.html", sess=sess, roster=roster, args=args,
+                           counts=service.with_counts(sess.course_id, [sess])[0],
+                           sightings=service.sightings(sess.id), audit=service.corrections(session_id=sess.id),
+                           form=CorrectionForm())
+
+
+@bp.post("/sessions/<int:session_id>/students/<int:student_id>/mark")
+def correct(session_id: int, student_id: int):
+    """Mark a student present or absent by hand (reason required, audited)."""
+    sess = _session_or_404(session_id)
+    if service.owned_student(current_user.id, student_id) is None:
+        abort(404)
+    form = CorrectionForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    else:
+        try:
+            service.set_mark(sess.id, student_id, current_user.id, form.mark.data == "present", form.reason.data)
+            flash("Attendance corrected; the change is in the audit log below.", "success")
+        except service.CorrectionError as exc:
+            flash(str(exc), "error")
+    return redirect(request.form.get("next") if _is_local(request.form.get("next"))
+                    else url_for("reports.session", session_id=sess.id))
+
+
+@bp.get("/students/<int:student_id>")
+def student(student_id: int):
+    """A student's attendance history and percentage."""
+    st = service.owned_student(current_user.id, student_id)
+    if st is None:
+        abort(404)
+    show = request.args.get("show", "all")
+    return render_template("reports/student.html", student=st, stat=stats.student_rate(st), show=show,
+                           history=stats.student_history_page(st, _page(), show),
+                           audit=service.corrections(student_id=st.id))
+
+
+@bp.get("/courses/<int:course_id>/export.<fmt>")
+def export_course(course_id: int, fmt: str):
+    """Course over a date range: one row per student, one column per session."""
+    course = get_course_or_404(course_id)
+    try:
+        start, end = _date_arg("start"), _date_arg("end")
+        if start and end and start > end:
+            raise ValueError("The start date is after the end date.")
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("reports.course", course_id=course.id))
+    rows = exports.course_table(course, start, end)
+    span = f"{start or 'start'}_{end or 'end'}"
+    return _download(rows, fmt, f"rollcall-course{course.id}-{span}", exports.export_info(course, start, end))
+
+
+@bp.get("/sessions/<int:session_id>/export.<fmt>")
+def export_session(session_id: int, fmt: str):
+    """One session: one row per student with status and evidence."""
+    sess = _session_or_404(session_id)
+    rows = exports.session_table(sess)
+    return _download(rows, fmt, f"rollcall-session{sess.id}-{sess.started_at:%Y%m%d-%H%M}",
+                     exports.export_info(sess.course, session=sess))
+
+
+@bp.get("/sessions/<int:session_id>/students/<int:student_id>/snapshot")
+def record_snapshot(session_id: int, student_id: int):
+    """The camera snapshot kept on a student's record."""
+    _session_or_404(session_id)
+    return _snapshot(service.record_snapshot(session_id, student_id))
+
+
+@bp.get("/sessions/<int:session_id>/sightings/<int:sighting_id>/snapshot")
+def sighting_snapshot(session_id: int, sighting_id: int):
+    """The snapshot of an unknown face."""
+    _session_or_404(session_id)
+    return _snapshot(service.sighting_snapshot(session_id, sighting_id))
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+def preferences():
+    """Report settings: the absence digest email."""
+    form = PreferencesForm(absence_digest=current_user.absence_digest)
+    if form.validate_on_submit():
+        service.set_absence_digest(current_user.id, bool(form.absence_digest.data))
+        flash("Absence digest turned " + ("on." if form.absence_digest.data else "off."), "success")
+        return redirect(url_for("reports.preferences"))
+    return render_template("reports/preferences.html", form=form)
+
+
+def _session_or_404(session_id: int):
+    sess = service.owned_session(current_user.id, session_id)
+    if sess is None:
+        abort(404)
+    return sess
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int)
+
+
+def _date_arg(name: str) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"“{value}” is not a date; use YYYY-MM-DD.") from None
+
+
+def _is_local(target: str | None) -> bool:
+    return bool(target) and target.startswith("/") and not target.startswith("//")
+
+
+def _download(rows: list, fmt: str, stem: str, info: dict) -> Response:
+    if fmt not in EXPORT_TYPES:
+        abort(404)
+    body = exports.to_csv(rows) if fmt == "csv" else exports.to_xlsx(rows, info)
+    return Response(body, mimetype=EXPORT_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
+
+
+def _snapshot(name: str | None):
+    if not name:
+        abort(404)
+    folder = Path(current_app.config["SNAPSHOT_DIR"]).resolve()
+    path = Path(name)
+    if path.is_absolute():
+        # Accept absolute paths only inside the snapshot folder.
+        try:
+            path = path.resolve().relative_to(folder)
+        except ValueError:
+            abort(404)
+    return send_from_directory(folder, str(path), max_age=3600)
