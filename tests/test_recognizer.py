@@ -1,0 +1,138 @@
+"""The Fisherfaces recognizer on real faces: naming, rejecting strangers, errors, persistence."""
+import json
+
+import numpy as np
+import pytest
+
+from app.vision.features import PixelFeatures
+from app.vision.recognizer import Recognizer, RecognizerError
+from tests.conftest import needs_datasets, needs_detector
+
+pytestmark = [needs_datasets, needs_detector]
+
+
+@pytest.fixture(scope="module")
+def orl():
+    from tests.faces import chips_of
+
+    chips, ids = chips_of("orl")
+    X = PixelFeatures().from_chips(list(chips))
+    y = np.array([int(i[1:]) for i in ids])  # s1..s40 -> 1..40
+    return X, y
+
+
+def _split(y, per_class, rng):
+    train = np.zeros(len(y), bool)
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        train[idx[:per_class]] = True
+    return train
+
+
+@pytest.fixture(scope="module")
+def open_set(orl):
+    """30 ORL people enrolled with 5 images each; 10 never enrolled."""
+    X, y = orl
+    rng = np.random.default_rng(7)
+    known = np.isin(y, rng.permutation(np.unique(y))[:30])
+    train = _split(np.where(known, y, -1), 5, rng) & known
+    rec = Recognizer(target_far=0.05).fit(X[train], y[train])
+    return rec, X, y, known, train
+
+
+def test_names_held_out_faces_of_enrolled_people(open_set):
+    rec, X, y, known, train = open_set
+    test = known & ~train
+    labels, _ = rec.scores(X[test])
+    assert np.mean(labels == y[test]) >= 0.9
+
+
+def test_rejects_people_never_enrolled(open_set):
+    """The calibrated threshold keeps strangers out at roughly the asked false-accept rate."""
+    rec, X, y, known, train = open_set
+    strangers = rec.predict(X[~known])
+    accepted = np.mean([p.label is not None for p in strangers])
+    assert accepted <= 0.15  # asked for 5%; 100 stranger images give a coarse estimate
+    test = known & ~train
+    named = np.mean([p.label == t for p, t in zip(rec.predict(X[test]), y[test])])
+    assert named >= 0.6
+    assert rec.operating_point_.method == "impostor-far"
+    assert rec.operating_point_.measured_far <= 0.05 + 1e-9
+
+
+def test_predictions_carry_best_label_and_score(open_set):
+    rec, X, y, known, _ = open_set
+    p = rec.predict(X[~known][:1])[0]
+    assert p.label is None or p.label == p.best_label
+    assert -1.0 <= p.score <= 1.0
+    assert isinstance(p.best_label, int)
+
+
+def test_report_describes_the_training(open_set):
+    rec, *_ = open_set
+    r = rec.report_
+    assert r.n_classes == 30 and r.n_images == 150
+    assert set(r.images_per_class.values()) == {5}
+    assert 0.8 <= r.cv_accuracy <= 1.0
+    assert r.pca_components <= 150 - 30  # the Fisherfaces rule: at most n - c components
+
+
+def test_two_students_use_a_genuine_acceptance_threshold(orl):
+    X, y = orl
+    sel = np.isin(y, [1, 2])
+    rec = Recognizer().fit(X[sel], y[sel])
+    assert rec.operating_point_.method == "genuine-tar"
+    assert {p.best_label for p in rec.predict(X[sel])} == {1, 2}
+
+
+def test_one_student_is_refused_with_a_clear_message(orl):
+    X, y = orl
+    with pytest.raises(RecognizerError, match="at least 2 students"):
+        Recognizer().fit(X[y == 1], y[y == 1])
+
+
+def test_student_with_one_image_is_named(orl):
+    X, y = orl
+    keep = (y == 1) | (y == 2) | (np.arange(len(y)) == np.flatnonzero(y == 3)[0])
+    with pytest.raises(RecognizerError, match="fewer than 2 usable images: 3"):
+        Recognizer().fit(X[keep], y[keep])
+
+
+def test_wrong_vector_size_and_bad_values_are_refused(open_set):
+    rec, X, *_ = open_set
+    with pytest.raises(RecognizerError, match="length 16384"):
+        rec.predict(np.zeros((1, 100), np.float32))
+    bad = X[:10].copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(RecognizerError, match="NaN"):
+        Recognizer().fit(bad, [1] * 5 + [2] * 5)
+    with pytest.raises(RecognizerError, match="not trained"):
+        Recognizer().predict(X[:1])
+
+
+def test_save_and_load_give_the_same_answers(open_set, tmp_path):
+    rec, X, *_ = open_set
+    path = rec.save(tmp_path / "course_1" / "v1", metadata={"course_id": 1})
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["metadata"] == {"course_id": 1}
+    assert meta["vector_length"] == 16384 and len(meta["labels"]) == 30
+    loaded = Recognizer.load(path)
+    assert loaded.predict(X[:20]) == rec.predict(X[:20])
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_load_refuses_tampered_or_foreign_files(open_set, tmp_path):
+    rec, *_ = open_set
+    path = rec.save(tmp_path / "v1")
+    side = path.with_suffix(".json")
+    meta = json.loads(side.read_text())
+    meta["sklearn_version"] = "0.0"
+    side.write_text(json.dumps(meta))
+    with pytest.raises(RecognizerError, match="retrain"):
+        Recognizer.load(path)
+    path = rec.save(tmp_path / "v2")
+    path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(RecognizerError, match="checksum"):
+        Recognizer.load(path)
+    with pytest.raises(RecognizerError, match="train the course first"):
+        Recognizer.load(tmp_path / "missing")
