@@ -86,4 +86,6 @@ def _register_blueprints(app: Flask) -> None:
             if exc.name != f"{__name__}.{name}":
                 raise
             continue  # an area not built yet
+        if not hasattr(module, "bp"):
+            continue  # a package still being written (no __init__.py with its blueprint yet)
         app.register_blueprint(module.bp)

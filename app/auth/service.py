@@ -37,6 +37,16 @@ def create_teacher(name: str, email: str, password: str) -> Teacher:
     return teacher
 
 
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash to check unknown emails against, made once (hashing is deliberately slow)."""
+    if not _DUMMY:
+        _DUMMY.append(generate_password_hash("not a password"))
+    return _DUMMY[0]
+
+
 def failure_delay(failed_logins: int, base_seconds: float) -> float:
     """Seconds to wait after a failed login: none for the first few, then doubling up to a cap."""
     if base_seconds <= 0 or failed_logins <= FREE_FAILURES:
@@ -49,7 +59,7 @@ def authenticate(email: str, password: str) -> tuple[Teacher | None, int]:
     teacher = db.session.scalar(select(Teacher).where(Teacher.email == normalise_email(email)))
     if teacher is None:
         # Unknown emails are slowed like the others, so timing does not reveal which accounts exist.
-        check_password_hash(generate_password_hash("x"), password)
+        check_password_hash(_dummy_hash(), password)
         return None, FREE_FAILURES + 1
     if not check_password_hash(teacher.password_hash, password):
         teacher.failed_logins = (teacher.failed_logins or 0) + 1

@@ -1,0 +1,104 @@
+"""Course views: list, create, detail, rename, delete, train and job progress."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import jobs
+from . import bp
+from .forms import ActionForm, CourseForm
+from .service import course_counts, create_course, delete_course, get_course_or_404, list_courses, rename_course
+from .training import TrainingError, train_course
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every course page is for logged-in teachers only."""
+
+
+@bp.get("/")
+def index():
+    """The teacher's courses, or an invitation to create the first one."""
+    courses = list_courses(current_user.id)
+    return render_template("courses/index.html", courses=courses,
+                           counts=course_counts([c.id for c in courses]))
+
+
+@bp.route("/create", methods=["GET", "POST"])
+def create():
+    """Create a course."""
+    form = CourseForm()
+    if form.validate_on_submit():
+        course = create_course(current_user.id, form.name.data)
+        flash(f"Course “{course.name}” created. Add its students next.", "success")
+        return redirect(url_for("courses.detail", course_id=course.id))
+    return render_template("courses/create.html", form=form)
+
+
+@bp.get("/<int:course_id>")
+def detail(course_id: int):
+    """Course page: students, recognizer, attendance and reports panels."""
+    course = get_course_or_404(course_id)
+    return render_template("courses/detail.html", course=course, action_form=ActionForm(),
+                           train_job=jobs.latest_job(course.id, "train"),
+                           counts={s.id: len(s.samples) for s in course.students})
+
+
+@bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
+def edit(course_id: int):
+    """Rename a course."""
+    course = get_course_or_404(course_id)
+    form = CourseForm(obj=course)
+    if form.validate_on_submit():
+        rename_course(course, form.name.data)
+        flash("Course renamed.", "success")
+        return redirect(url_for("courses.detail", course_id=course.id))
+    return render_template("courses/edit.html", form=form, course=course, action_form=ActionForm())
+
+
+@bp.post("/<int:course_id>/delete")
+def delete(course_id: int):
+    """Delete a course with all its students' face data (the page asks for confirmation first)."""
+    course = get_course_or_404(course_id)
+    if ActionForm().validate_on_submit():
+        name = course.name
+        delete_course(course, current_app.config)
+        flash(f"Course “{name}” and its students' face data were deleted.", "success")
+    return redirect(url_for("courses.index"))
+
+
+@bp.post("/<int:course_id>/train")
+def train(course_id: int):
+    """Start training in the background and show its progress."""
+    course = get_course_or_404(course_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("courses.detail", course_id=course.id))
+    running = jobs.latest_job(course.id, "train")
+    if running is not None and running.status in ("queued", "running"):
+        flash("Training is already running for this course.", "info")
+        return redirect(url_for("courses.job", course_id=course.id, job_id=running.id))
+    job = jobs.create_job("train", course.id, message="Waiting to start training")
+    jobs.submit(current_app._get_current_object(), job.id, run_training_job, course_id=course.id)
+    flash("Training started. It keeps running if you leave this page.", "info")
+    return redirect(url_for("courses.job", course_id=course.id, job_id=job.id))
+
+
+@bp.get("/<int:course_id>/jobs/<int:job_id>")
+def job(course_id: int, job_id: int):
+    """Progress of a background job (JSON for scripts, an auto-refreshing page otherwise)."""
+    course = get_course_or_404(course_id)
+    item = jobs.get_job_or_404(course, job_id)
+    if request.accept_mimetypes.best == "application/json":
+        return {"id": item.id, "kind": item.kind, "status": item.status, "progress": item.progress,
+                "message": item.message, "result": item.result}
+    return render_template("courses/job.html", course=course, job=item)
+
+
+def run_training_job(job_id: int, course_id: int) -> dict:
+    """Job body: train the course, reporting progress; TrainingError becomes the job's message."""
+    try:
+        return train_course(course_id, current_app.config,
+                            lambda fraction, message: jobs.report_progress(job_id, fraction, message))
+    except TrainingError as exc:
+        raise jobs.JobError(f"{exc} The previous recognizer (if any) stays in use.") from exc

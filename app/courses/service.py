@@ -1,0 +1,76 @@
+"""Course rules: the only code that writes Course rows; ownership checks other areas import."""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import db
+from ..models import Course, FaceSample, Student
+
+log = logging.getLogger(__name__)
+
+
+def get_course_or_404(course_id: int) -> Course:
+    """The current teacher's course; 404 for a missing course or another teacher's."""
+    course = db.session.get(Course, course_id)
+    if course is None or not current_user.is_authenticated or course.teacher_id != current_user.id:
+        abort(404)
+    return course
+
+
+def list_courses(teacher_id: int) -> list[Course]:
+    """A teacher's courses, newest first."""
+    return list(db.session.scalars(
+        select(Course).where(Course.teacher_id == teacher_id).order_by(Course.created_at.desc(), Course.id.desc())))
+
+
+def course_counts(course_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """course id -> (students, face images), in two queries."""
+    if not course_ids:
+        return {}
+    students = dict(db.session.execute(
+        select(Student.course_id, func.count(Student.id)).where(Student.course_id.in_(course_ids))
+        .group_by(Student.course_id)).all())
+    images = dict(db.session.execute(
+        select(Student.course_id, func.count(FaceSample.id)).join(FaceSample, FaceSample.student_id == Student.id)
+        .where(Student.course_id.in_(course_ids)).group_by(Student.course_id)).all())
+    return {cid: (students.get(cid, 0), images.get(cid, 0)) for cid in course_ids}
+
+
+def create_course(teacher_id: int, name: str) -> Course:
+    """A new course for a teacher."""
+    course = Course(teacher_id=teacher_id, name=name.strip())
+    db.session.add(course)
+    db.session.commit()
+    log.info("course %s created by teacher %s", course.id, teacher_id)
+    return course
+
+
+def rename_course(course: Course, name: str) -> None:
+    """Change a course's name."""
+    course.name = name.strip()
+    db.session.commit()
+
+
+def delete_course(course: Course, config: Mapping[str, Any]) -> None:
+    """Delete a course with its students, their face images and its trained recognizers."""
+    student_ids = [s.id for s in course.students]
+    course_id = course.id
+    db.session.delete(course)
+    db.session.commit()
+    # Files go after the commit: a failed commit must not leave rows pointing at deleted images.
+    for sid in student_ids:
+        shutil.rmtree(Path(config["DATASET_DIR"]) / str(sid), ignore_errors=True)
+    shutil.rmtree(recognizer_folder(config, course_id), ignore_errors=True)
+    log.info("course %s deleted with %d students", course_id, len(student_ids))
+
+
+def recognizer_folder(config: Mapping[str, Any], course_id: int) -> Path:
+    """models/course_<id>/: every recognizer version of one course."""
+    return Path(config["RECOGNIZER_DIR"]) / f"course_{course_id}"

@@ -1,0 +1,124 @@
+"""Training a course's recognizer from its students' enrolled face chips."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import cv2
+import numpy as np
+
+from .. import db
+from ..models import Course
+from ..pipeline import recognizer_path
+from ..vision.features import FeatureError, get_extractor
+from ..vision.recognizer import Recognizer, RecognizerError
+from .service import recognizer_folder
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+
+class TrainingError(ValueError):
+    """Training refused or failed; the message tells the teacher what to do."""
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    log.debug("training %.0f%%: %s", 100 * fraction, message)
+
+
+def load_course_chips(course: Course, dataset_dir: str | Path) -> tuple[list[np.ndarray], list[int], dict[int, int]]:
+    """Readable chips of every student, their labels (student ids) and a count per student."""
+    chips: list[np.ndarray] = []
+    labels: list[int] = []
+    counts: dict[int, int] = {}
+    for student in course.students:
+        counts[student.id] = 0
+        for sample in student.samples:
+            chip = cv2.imread(str(Path(dataset_dir) / str(student.id) / sample.filename), cv2.IMREAD_COLOR)
+            if chip is None:
+                log.warning("face image %s of student %s is missing or unreadable", sample.filename, student.id)
+                continue
+            chips.append(chip)
+            labels.append(student.id)
+            counts[student.id] += 1
+    return chips, labels, counts
+
+
+def check_trainable(course: Course, counts: dict[int, int], min_images: int) -> None:
+    """Refuse with a teacher-readable message before any heavy work."""
+    names = {s.id: s.name for s in course.students}
+    with_images = [sid for sid, n in counts.items() if n > 0]
+    if len(with_images) < 2:
+        raise TrainingError(
+            f"Training needs at least 2 students with face images; this course has {len(with_images)}. "
+            "Add students and enroll their photos or a short video first.")
+    short = [f"{names[sid]} ({n})" for sid, n in counts.items() if n < min_images]
+    if short:
+        raise TrainingError(
+            f"Each student needs at least {min_images} usable face images. Too few: {', '.join(short)}. "
+            "Upload more photos or a short video for them, or delete students who left the course.")
+
+
+def next_version(config: Mapping[str, Any], course: Course) -> int:
+    """One above both the version in use and any file already on disk (failed saves included)."""
+    found = [int(m.group(1)) for p in recognizer_folder(config, course.id).glob("v*.joblib")
+             if (m := re.fullmatch(r"v(\d+)\.joblib", p.name))]
+    return max([course.recognizer_version or 0, *found]) + 1
+
+
+def train_course(course_id: int, config: Mapping[str, Any], progress: Progress = _no_progress) -> dict[str, Any]:
+    """Train, save a new version and switch the course to it; on any error the old version stays."""
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise TrainingError("The course no longer exists.")
+    progress(0.05, "Loading enrolled face images")
+    chips, labels, counts = load_course_chips(course, config["DATASET_DIR"])
+    min_images = int(config["RECOGNIZER_MIN_IMAGES"])
+    check_trainable(course, counts, min_images)
+    progress(0.25, f"Computing features for {len(chips)} images")
+    try:
+        X = get_extractor(course.features).from_chips(chips)
+    except FeatureError as exc:
+        raise TrainingError(f"Cannot compute '{course.features}' features: {exc}") from exc
+    progress(0.45, f"Training on {len(set(labels))} students (with cross-validation)")
+    try:
+        rec = Recognizer(target_far=float(config["RECOGNIZER_TARGET_FAR"]), min_images=min_images).fit(X, labels)
+    except RecognizerError as exc:
+        raise TrainingError(str(exc)) from exc
+    progress(0.9, "Saving the recognizer")
+    version = next_version(config, course)
+    summary = _summary(course, rec, counts, int(config["RECOGNIZER_RECOMMENDED_IMAGES"]), version)
+    rec.save(recognizer_path(config, course.id, version), {"course_id": course.id, "summary": summary})
+    course.recognizer_version = version
+    course.recognizer_summary = summary
+    db.session.commit()
+    log.info("course %s trained: version %s, %s students, %s images", course.id, version,
+             summary["n_students"], summary["n_images"])
+    return summary
+
+
+def _summary(course: Course, rec: Recognizer, counts: dict[int, int], recommended: int, version: int) -> dict[str, Any]:
+    report = rec.report_
+    op = report.operating_point
+    names = {s.id: s.name for s in course.students}
+    return {
+        "version": version,
+        "features": course.features,
+        "n_students": report.n_classes,
+        "n_images": report.n_images,
+        "cv_accuracy": report.cv_accuracy,
+        "operating_point": {
+            "threshold": op.threshold, "method": op.method, "target_far": op.target_far,
+            "measured_far": op.measured_far, "true_accept_rate": op.true_accept_rate,
+        },
+        "recommended_images": recommended,
+        "few_images": [{"student_id": sid, "name": names.get(sid, str(sid)), "images": n}
+                       for sid, n in sorted(counts.items()) if n < recommended],
+        "train_seconds": round(report.train_seconds, 2),
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "message": f"Trained on {report.n_classes} students and {report.n_images} images.",
+    }

@@ -1,0 +1,140 @@
+"""Background jobs: long work (video enrollment, training) runs off the request thread with progress.
+
+One worker thread, started on the first submit, runs jobs one at a time (the machine has few cores and
+the detector and training each use them fully). With START_BACKGROUND False (tests) nothing starts:
+jobs wait in the queue until `run_pending(app)` runs them in the caller's thread, deterministically.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from flask import Flask, abort
+
+from . import db
+from .models import Course, Job, utcnow
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "rollcall_jobs"
+
+
+class JobError(Exception):
+    """Expected failure of a job; its message is shown to the teacher as is."""
+
+
+# work(job_id, **kwargs) -> result dict; runs inside an app context.
+Work = Callable[..., dict[str, Any] | None]
+
+
+@dataclass
+class _Runner:
+    pending: "queue.Queue[tuple[int, Work, dict[str, Any]]]" = field(default_factory=queue.Queue)
+    thread: threading.Thread | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _runner(app: Flask) -> _Runner:
+    runner = app.extensions.get(EXTENSION_KEY)
+    if runner is None:
+        runner = app.extensions.setdefault(EXTENSION_KEY, _Runner())
+    return runner
+
+
+def create_job(kind: str, course_id: int, student_id: int | None = None, message: str = "Waiting to start") -> Job:
+    """A queued Job row (committed, so the progress page can show it at once)."""
+    job = Job(kind=kind, course_id=course_id, student_id=student_id, status="queued", progress=0.0, message=message)
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def submit(app: Flask, job_id: int, work: Work, **kwargs: Any) -> None:
+    """Queue work for a Job row; starts the worker thread lazily unless START_BACKGROUND is off."""
+    runner = _runner(app)
+    runner.pending.put((job_id, work, kwargs))
+    if not app.config.get("START_BACKGROUND", True):
+        return
+    with runner.lock:
+        if runner.thread is None or not runner.thread.is_alive():
+            runner.thread = threading.Thread(target=_loop, args=(app, runner), name="rollcall-jobs", daemon=True)
+            runner.thread.start()
+
+
+def run_pending(app: Flask) -> int:
+    """Run every queued job now in this thread (tests, CLI); returns how many ran."""
+    runner = _runner(app)
+    count = 0
+    while True:
+        try:
+            job_id, work, kwargs = runner.pending.get_nowait()
+        except queue.Empty:
+            return count
+        _run(app, job_id, work, kwargs)
+        count += 1
+
+
+def _loop(app: Flask, runner: _Runner) -> None:
+    while True:
+        job_id, work, kwargs = runner.pending.get()
+        try:
+            _run(app, job_id, work, kwargs)
+        except Exception:  # noqa: BLE001  (the worker must outlive any one job)
+            log.exception("job %s crashed the runner step", job_id)
+
+
+def _run(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> None:
+    with app.app_context():
+        _set(job_id, status="running", message="Started")
+        try:
+            result = work(job_id, **kwargs)
+        except JobError as exc:
+            db.session.rollback()
+            _set(job_id, status="failed", message=str(exc), finished_at=utcnow())
+        except Exception:  # noqa: BLE001
+            db.session.rollback()
+            log.exception("job %s failed", job_id)
+            _set(job_id, status="failed", message="Something went wrong on the server; nothing was half-saved. "
+                                                  "Please try again.", finished_at=utcnow())
+        else:
+            job = db.session.get(Job, job_id)
+            if job is not None and job.status == "running":
+                _set(job_id, status="done", progress=1.0, result=result or {}, finished_at=utcnow(),
+                     message=(result or {}).get("message", "Finished"))
+        finally:
+            db.session.remove()
+
+
+def _set(job_id: int, **values: Any) -> None:
+    job = db.session.get(Job, job_id)
+    if job is None:  # the course was deleted meanwhile
+        return
+    for key, value in values.items():
+        setattr(job, key, value)
+    db.session.commit()
+
+
+def report_progress(job_id: int | None, fraction: float, message: str) -> None:
+    """Record progress (0..1) of a running job in a short transaction; no-op without a job."""
+    if job_id is None:
+        return
+    _set(job_id, progress=max(0.0, min(1.0, fraction)), message=message)
+
+
+def latest_job(course_id: int, kind: str, student_id: int | None = None) -> Job | None:
+    """The newest job of a kind for a course (and student)."""
+    query = db.select(Job).where(Job.course_id == course_id, Job.kind == kind)
+    if student_id is not None:
+        query = query.where(Job.student_id == student_id)
+    return db.session.scalar(query.order_by(Job.id.desc()).limit(1))
+
+
+def get_job_or_404(course: Course, job_id: int) -> Job:
+    """A job of this (already owner-checked) course, else 404."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.course_id != course.id:
+        abort(404)
+    return job

@@ -1,0 +1,38 @@
+"""`flask enroll --course ID FOLDER`: bulk enrollment for IT staff."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from .. import db
+from ..models import Course
+from .bulk import enroll_folder
+
+
+@click.command("enroll")
+@click.option("--course", "course_id", type=int, required=True, help="Course id (see the course page URL).")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def enroll_command(course_id: int, folder: Path) -> None:
+    """Enroll FOLDER/<roll number or name>/<photos>, creating students that do not exist yet."""
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise click.ClickException(f"no course with id {course_id}")
+
+    def show(fraction: float, message: str) -> None:
+        click.echo(f"[{100 * fraction:3.0f}%] {message}")
+
+    summary = enroll_folder(course, folder, current_app.config, show)
+    for item in summary["students"]:
+        new = " (new student)" if item["created"] else ""
+        click.echo(f"{item['folder']}{new}: {item['accepted']} accepted, {len(item['rejected'])} rejected")
+        for name, reason in item["rejected"]:
+            click.echo(f"    {name}: {reason}")
+    click.echo(f"{len(summary['students'])} folders, {summary['created']} students created, "
+               f"{summary['accepted']} faces accepted, {summary['rejected']} rejected")
+    if not summary["students"]:
+        raise click.ClickException(f"{folder} has no subfolders; expected one folder of photos per student")
+
+
+COMMANDS = [enroll_command]

@@ -1,0 +1,246 @@
+"""Enrollment: turn photos, video frames and folders into stored face chips + FaceSample rows."""
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import cv2
+import numpy as np
+
+from .. import db
+from ..models import FaceSample
+from ..pipeline import thread_detector
+from ..vision.preprocess import face_chip
+from .quality import judge
+
+log = logging.getLogger(__name__)
+
+# Content signatures: the upload's bytes decide its type, never its name.
+IMAGE_SIGNATURES = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
+VIDEO_EXTENSIONS = {"mp4", "m4v", "mov", "avi", "webm", "mkv"}
+# Sampling a video: about 3 frames a second gives varied poses without near-duplicates, and a cap
+# keeps a long video from flooding the dataset (the recognizer needs ~8-20 per person).
+VIDEO_FRAMES_PER_SECOND = 3.0
+VIDEO_MAX_SAMPLED_FRAMES = 90
+VIDEO_MAX_FACES = 30
+
+Progress = Callable[[float, str], None]
+
+
+class EnrollmentError(ValueError):
+    """An upload cannot be used at all; the message is shown to the teacher."""
+
+
+@dataclass
+class EnrollResult:
+    """Accepted face count and, per rejected image or frame, the reason."""
+
+    accepted: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+    def reasons(self) -> dict[str, int]:
+        """How many rejections per reason (reason text without its details)."""
+        return dict(Counter(reason.split(" (")[0] for _, reason in self.rejected))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able form for a Job result."""
+        return {"accepted": self.accepted, "rejected": self.rejected[:200], "reasons": self.reasons(),
+                "message": f"Accepted {self.accepted} face image{'s' if self.accepted != 1 else ''}; "
+                           f"rejected {len(self.rejected)}."}
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """BGR image from JPEG/PNG bytes; refuses other types and truncated or corrupt files."""
+    kind = next((k for sig, k in IMAGE_SIGNATURES.items() if data.startswith(sig)), None)
+    if kind is None:
+        raise EnrollmentError("not a JPEG or PNG image")
+    # libjpeg/libpng decode a truncated file with a grey bottom and only a warning: check the end marker.
+    tail = data.rstrip(b"\x00\r\n ")[-12:]
+    if (kind == "jpeg" and not tail.endswith(b"\xff\xd9")) or (kind == "png" and b"IEND" not in tail):
+        raise EnrollmentError(f"the {kind.upper()} file is incomplete or corrupt")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise EnrollmentError(f"the {kind.upper()} file is corrupt and cannot be read")
+    return image
+
+
+class _ChipWriter:
+    """Writes chips for one student and removes them again if the batch is not committed."""
+
+    def __init__(self, dataset_dir: str | Path, student_id: int) -> None:
+        self.folder = Path(dataset_dir) / str(student_id)
+        self.student_id = student_id
+        self.written: list[Path] = []
+
+    def add(self, chip: np.ndarray, source: str, sharpness: float, brightness: float) -> FaceSample:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{uuid.uuid4().hex}.png"
+        tmp = self.folder / f".{name}.tmp"
+        ok, encoded = cv2.imencode(".png", chip)
+        if not ok:
+            raise EnrollmentError("could not encode the face image")
+        tmp.write_bytes(encoded.tobytes())
+        os.replace(tmp, self.folder / name)  # a reader never sees half a file
+        self.written.append(self.folder / name)
+        sample = FaceSample(student_id=self.student_id, filename=name, source=source,
+                            sharpness=round(sharpness, 2), brightness=round(brightness, 2))
+        db.session.add(sample)
+        return sample
+
+    def commit(self) -> None:
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        for path in self.written:
+            path.unlink(missing_ok=True)
+        self.written.clear()
+
+
+def _enroll_frames(frames: Iterable[tuple[str, np.ndarray]], writer: _ChipWriter, source: str,
+                   config: Mapping[str, Any], padded: bool, result: EnrollResult,
+                   max_faces: int | None = None) -> None:
+    """Gate each (label, image) and keep the accepted chips in the writer."""
+    detector = thread_detector(config)
+    for label, image in frames:
+        boxes = detector.detect_padded(image) if padded else detector.detect(image)
+        verdict = judge(image, boxes)
+        if not verdict.accepted:
+            result.rejected.append((label, verdict.reason or ""))
+            continue
+        writer.add(face_chip(image, verdict.box), source, verdict.sharpness, verdict.brightness)
+        result.accepted += 1
+        if max_faces is not None and result.accepted >= max_faces:
+            return
+
+
+def enroll_photos(student_id: int, uploads: list[tuple[str, bytes]], config: Mapping[str, Any],
+                  source: str = "photo") -> EnrollResult:
+    """Gate and store each photo; unreadable or rejected photos are reported, the rest saved together."""
+    result = EnrollResult()
+    writer = _ChipWriter(config["DATASET_DIR"], student_id)
+
+    def decoded() -> Iterator[tuple[str, np.ndarray]]:
+        for name, data in uploads:
+            try:
+                yield name, decode_image(data)
+            except EnrollmentError as exc:
+                result.rejected.append((name, str(exc)))
+
+    try:
+        _enroll_frames(decoded(), writer, source, config, padded=True, result=result)
+        writer.commit()
+    except Exception:
+        db.session.rollback()
+        writer.discard()
+        raise
+    return result
+
+
+def check_video(path: Path) -> None:
+    """Refuse a file OpenCV cannot open or that yields no frame."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        ok, frame = cap.read() if cap.isOpened() else (False, None)
+    finally:
+        cap.release()
+    if not ok or frame is None:
+        raise EnrollmentError("the video cannot be read (corrupt, or a format this server cannot decode)")
+
+
+def store_video(stream: Any, filename: str, upload_dir: str | Path) -> Path:
+    """Save an uploaded video under a random name and check it by content; nothing is left on failure."""
+    ext = Path(filename or "").suffix.lower().lstrip(".")
+    # The name only picks the container hint OpenCV needs; the content check below decides.
+    suffix = ext if ext in VIDEO_EXTENSIONS else "mp4"
+    path = Path(upload_dir) / f"{uuid.uuid4().hex}.{suffix}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream.save(str(path))
+    try:
+        if path.stat().st_size == 0:
+            raise EnrollmentError("the video file is empty")
+        check_video(path)
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def sample_video(path: Path) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(frame index, expected samples, frame) at about VIDEO_FRAMES_PER_SECOND, capped."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        step = max(1, int(round(fps / VIDEO_FRAMES_PER_SECOND)))
+        expected = min(VIDEO_MAX_SAMPLED_FRAMES, max(1, total // step)) if total > 0 else VIDEO_MAX_SAMPLED_FRAMES
+        index = sampled = 0
+        while sampled < VIDEO_MAX_SAMPLED_FRAMES:
+            ok, frame = cap.read()
+            if not ok:
+                return
+            if index % step == 0:
+                sampled += 1
+                yield index, expected, frame
+            index += 1
+    finally:
+        cap.release()
+
+
+def enroll_video(student_id: int, path: Path, config: Mapping[str, Any],
+                 progress: Progress | None = None) -> EnrollResult:
+    """Sample frames, gate them and save all accepted faces together; the video file is removed after."""
+    result = EnrollResult()
+    writer = _ChipWriter(config["DATASET_DIR"], student_id)
+
+    def frames() -> Iterator[tuple[str, np.ndarray]]:
+        for n, (index, expected, frame) in enumerate(sample_video(path)):
+            if progress and n % 5 == 0:
+                progress(min(0.95, n / expected), f"Looking for faces: frame {index} ({result.accepted} accepted)")
+            yield f"frame {index}", frame
+
+    try:
+        _enroll_frames(frames(), writer, "video", config, padded=False, result=result, max_faces=VIDEO_MAX_FACES)
+        if result.accepted == 0 and not result.rejected:
+            raise EnrollmentError("the video has no readable frames")
+        writer.commit()
+    except Exception:
+        db.session.rollback()
+        writer.discard()
+        raise
+    finally:
+        Path(path).unlink(missing_ok=True)
+    return result
+
+
+def enroll_image_files(student_id: int, files: list[Path], config: Mapping[str, Any]) -> EnrollResult:
+    """Photos from disk (bulk import); unreadable files are reported like uploads."""
+    uploads = []
+    for path in files:
+        try:
+            uploads.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            uploads.append((path.name, b""))
+            log.warning("cannot read %s: %s", path, exc)
+    return enroll_photos(student_id, uploads, config, source="bulk")
+
+
+def delete_student_files(dataset_dir: str | Path, student_id: int) -> None:
+    """Remove dataset/<student_id>/ entirely."""
+    import shutil
+
+    shutil.rmtree(Path(dataset_dir) / str(student_id), ignore_errors=True)
+
+
+def delete_sample_file(dataset_dir: str | Path, sample: FaceSample) -> None:
+    """Remove one stored chip (the row is deleted by the caller)."""
+    (Path(dataset_dir) / str(sample.student_id) / sample.filename).unlink(missing_ok=True)

@@ -1,0 +1,185 @@
+"""Student views: list, add, edit, delete, roster import, photo/video enrollment, face images."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, send_from_directory, url_for
+from flask_login import login_required
+
+from .. import jobs
+from ..courses.forms import ActionForm
+from ..courses.service import get_course_or_404
+from . import bp
+from .enrollment import EnrollmentError, enroll_photos, enroll_video, store_video
+from .forms import PhotoUploadForm, RosterForm, StudentForm, VideoUploadForm
+from .service import (StudentError, create_student, delete_sample, delete_student, get_sample_or_404,
+                      get_student_or_404, import_roster, sample_counts, update_student)
+
+MAX_PHOTOS_PER_UPLOAD = 50
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every student page is for logged-in teachers only."""
+
+
+@bp.get("/courses/<int:course_id>/students/")
+def index(course_id: int):
+    """All students of a course with their face image counts."""
+    course = get_course_or_404(course_id)
+    return render_template("students/index.html", course=course, counts=sample_counts(course))
+
+
+@bp.route("/courses/<int:course_id>/students/new", methods=["GET", "POST"])
+def create(course_id: int):
+    """Add a student, then go to their enrollment page."""
+    course = get_course_or_404(course_id)
+    form = StudentForm()
+    if form.validate_on_submit():
+        try:
+            student = create_student(course, form.name.data, form.roll_number.data, form.email.data)
+        except StudentError as exc:
+            form.roll_number.errors.append(str(exc))
+        else:
+            flash(f"{student.name} added. Now upload a few photos or a short video.", "success")
+            return redirect(url_for("students.detail", student_id=student.id))
+    return render_template("students/create.html", form=form, course=course)
+
+
+def import_roster_view(course_id: int):
+    """Create students from a CSV roster and report bad rows."""
+    course = get_course_or_404(course_id)
+    form, result = RosterForm(), None
+    if form.validate_on_submit():
+        try:
+            text = form.roster.data.read().decode("utf-8-sig")
+            result = import_roster(course, text)
+        except UnicodeDecodeError:
+            flash("The file is not a UTF-8 text CSV. Save it from your spreadsheet as “CSV UTF-8”.", "error")
+        except StudentError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Imported {result.created} student{'s' if result.created != 1 else ''}"
+                  f"{f'; {len(result.errors)} rows had problems' if result.errors else ''}.",
+                  "warning" if result.errors else "success")
+    return render_template("students/import_roster.html", form=form, course=course, result=result)
+
+
+# Endpoint students.import_roster (the view function is renamed so it does not shadow the service).
+bp.add_url_rule("/courses/<int:course_id>/students/import", endpoint="import_roster",
+                view_func=import_roster_view, methods=["GET", "POST"])
+
+
+@bp.get("/students/<int:student_id>")
+def detail(student_id: int):
+    """A student's face images and the upload forms."""
+    student = get_student_or_404(student_id)
+    return render_template("students/detail.html", student=student, course=student.course,
+                           photo_form=PhotoUploadForm(), video_form=VideoUploadForm(), action_form=ActionForm(),
+                           video_job=jobs.latest_job(student.course_id, "enroll_video", student.id),
+                           recommended=current_app.config["RECOGNIZER_RECOMMENDED_IMAGES"])
+
+
+@bp.route("/students/<int:student_id>/edit", methods=["GET", "POST"])
+def edit(student_id: int):
+    """Change a student's name, roll number or email."""
+    student = get_student_or_404(student_id)
+    form = StudentForm(obj=student)
+    if form.validate_on_submit():
+        try:
+            update_student(student, form.name.data, form.roll_number.data, form.email.data)
+        except StudentError as exc:
+            form.roll_number.errors.append(str(exc))
+        else:
+            flash("Student updated.", "success")
+            return redirect(url_for("students.detail", student_id=student.id))
+    return render_template("students/edit.html", form=form, student=student, course=student.course,
+                           action_form=ActionForm())
+
+
+@bp.post("/students/<int:student_id>/delete")
+def delete(student_id: int):
+    """Delete a student and their face images."""
+    student = get_student_or_404(student_id)
+    course_id = student.course_id
+    if ActionForm().validate_on_submit():
+        name = student.name
+        delete_student(student, current_app.config)
+        flash(f"{name} and their face images were deleted.", "success")
+    return redirect(url_for("courses.detail", course_id=course_id))
+
+
+@bp.post("/students/<int:student_id>/photos")
+def upload_photos(student_id: int):
+    """Enroll uploaded photos now (a few photos take a second or two)."""
+    student = get_student_or_404(student_id)
+    form = PhotoUploadForm()
+    files = [f for f in (form.photos.data or []) if getattr(f, "filename", "")]
+    if not form.validate_on_submit() or not files:
+        flash("Choose one or more photos to upload.", "error")
+    elif len(files) > MAX_PHOTOS_PER_UPLOAD:
+        flash(f"Upload at most {MAX_PHOTOS_PER_UPLOAD} photos at a time.", "error")
+    else:
+        result = enroll_photos(student.id, [(Path(f.filename).name, f.read()) for f in files], current_app.config)
+        _flash_result(result.accepted, result.rejected)
+    return redirect(url_for("students.detail", student_id=student.id))
+
+
+@bp.post("/students/<int:student_id>/video")
+def upload_video(student_id: int):
+    """Check the video now; sample its frames in the background and show progress."""
+    student = get_student_or_404(student_id)
+    form = VideoUploadForm()
+    if not form.validate_on_submit():
+        flash("Choose a video file to upload.", "error")
+        return redirect(url_for("students.detail", student_id=student.id))
+    try:
+        path = store_video(form.video.data, form.video.data.filename, current_app.config["UPLOAD_DIR"])
+    except EnrollmentError as exc:
+        flash(f"Video rejected: {exc}.", "error")
+        return redirect(url_for("students.detail", student_id=student.id))
+    job = jobs.create_job("enroll_video", student.course_id, student.id, "Waiting to read the video")
+    jobs.submit(current_app._get_current_object(), job.id, run_video_job, student_id=student.id, path=str(path))
+    return redirect(url_for("courses.job", course_id=student.course_id, job_id=job.id))
+
+
+@bp.get("/students/<int:student_id>/faces/<int:sample_id>.png")
+def face(student_id: int, sample_id: int):
+    """One stored face image (only for its owner)."""
+    student = get_student_or_404(student_id)
+    sample = get_sample_or_404(student, sample_id)
+    folder = Path(current_app.config["DATASET_DIR"]) / str(student.id)
+    if not (folder / sample.filename).is_file():
+        abort(404)
+    return send_from_directory(folder, sample.filename, mimetype="image/png", max_age=3600)
+
+
+@bp.post("/students/<int:student_id>/faces/<int:sample_id>/delete")
+def delete_face(student_id: int, sample_id: int):
+    """Delete one bad face image."""
+    student = get_student_or_404(student_id)
+    sample = get_sample_or_404(student, sample_id)
+    if ActionForm().validate_on_submit():
+        delete_sample(sample, current_app.config)
+        flash("Face image deleted.", "success")
+    return redirect(url_for("students.detail", student_id=student.id))
+
+
+def run_video_job(job_id: int, student_id: int, path: str) -> dict:
+    """Job body: enroll a stored video; expected problems become the job's message."""
+    try:
+        result = enroll_video(student_id, Path(path), current_app.config,
+                              lambda fraction, message: jobs.report_progress(job_id, fraction, message))
+    except EnrollmentError as exc:
+        raise jobs.JobError(f"Video rejected: {exc}. Nothing was saved.") from exc
+    return result.as_dict()
+
+
+def _flash_result(accepted: int, rejected: list[tuple[str, str]]) -> None:
+    if accepted:
+        flash(f"Added {accepted} face image{'s' if accepted != 1 else ''}.", "success")
+    for name, reason in rejected[:20]:
+        flash(f"{name}: rejected, {reason}.", "error")
+    if len(rejected) > 20:
+        flash(f"… and {len(rejected) - 20} more rejected.", "error")

@@ -1,0 +1,156 @@
+"""Student rules: the only code that writes Student and FaceSample rows (enrollment writes samples too)."""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import db
+from ..models import Course, FaceSample, Student
+from .enrollment import delete_sample_file, delete_student_files
+
+log = logging.getLogger(__name__)
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ROSTER_MAX_ROWS = 2000
+
+
+class StudentError(ValueError):
+    """A student change refused; the message is shown to the teacher."""
+
+
+def get_student_or_404(student_id: int) -> Student:
+    """The current teacher's student; 404 for a missing student or another teacher's."""
+    student = db.session.get(Student, student_id)
+    if student is None or not current_user.is_authenticated or student.course.teacher_id != current_user.id:
+        abort(404)
+    return student
+
+
+def get_sample_or_404(student: Student, sample_id: int) -> FaceSample:
+    """A face sample of this (already owner-checked) student, else 404."""
+    sample = db.session.get(FaceSample, sample_id)
+    if sample is None or sample.student_id != student.id:
+        abort(404)
+    return sample
+
+
+def sample_counts(course: Course) -> dict[int, int]:
+    """student id -> number of stored face images, one query."""
+    rows = db.session.execute(
+        select(FaceSample.student_id, func.count(FaceSample.id)).join(Student)
+        .where(Student.course_id == course.id).group_by(FaceSample.student_id)).all()
+    return dict(rows)
+
+
+def _check_roll_free(course_id: int, roll_number: str, student_id: int | None = None) -> None:
+    query = select(Student.id).where(Student.course_id == course_id, Student.roll_number == roll_number)
+    other = db.session.scalar(query)
+    if other is not None and other != student_id:
+        raise StudentError(f"Roll number {roll_number} is already used in this course.")
+
+
+def create_student(course: Course, name: str, roll_number: str, email: str | None) -> Student:
+    """A new student in a course; roll numbers are unique within the course."""
+    roll_number = roll_number.strip()
+    _check_roll_free(course.id, roll_number)
+    student = Student(course_id=course.id, name=name.strip(), roll_number=roll_number,
+                      email=(email or "").strip() or None)
+    db.session.add(student)
+    db.session.commit()
+    return student
+
+
+def update_student(student: Student, name: str, roll_number: str, email: str | None) -> None:
+    """Change a student's details."""
+    roll_number = roll_number.strip()
+    _check_roll_free(student.course_id, roll_number, student.id)
+    student.name, student.roll_number, student.email = name.strip(), roll_number, (email or "").strip() or None
+    db.session.commit()
+
+
+def delete_student(student: Student, config: Mapping[str, Any]) -> None:
+    """Delete a student with all their face images."""
+    student_id = student.id
+    db.session.delete(student)
+    db.session.commit()
+    delete_student_files(config["DATASET_DIR"], student_id)
+    log.info("student %s deleted", student_id)
+
+
+def delete_sample(sample: FaceSample, config: Mapping[str, Any]) -> None:
+    """Delete one face image (row and file)."""
+    db.session.delete(sample)
+    db.session.commit()
+    delete_sample_file(config["DATASET_DIR"], sample)
+
+
+@dataclass
+class RosterResult:
+    """Rows created and, per bad row, its line number and what is wrong."""
+
+    created: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def import_roster(course: Course, text: str) -> RosterResult:
+    """Create students from CSV rows (name, roll number, email); bad rows are reported, good ones kept."""
+    result = RosterResult()
+    taken = set(db.session.scalars(select(Student.roll_number).where(Student.course_id == course.id)))
+    rows = list(csv.reader(io.StringIO(text)))
+    if rows and [c.strip().lower().replace(" ", "_") for c in rows[0][:2]] in (["name", "roll_number"], ["name", "roll"]):
+        rows = [None, *rows[1:]]  # keep line numbers right after dropping the header
+    if len(rows) > ROSTER_MAX_ROWS:
+        raise StudentError(f"The file has more than {ROSTER_MAX_ROWS} rows; split it into smaller files.")
+    for line, row in enumerate(rows, start=1):
+        if row is None or not any(cell.strip() for cell in row):
+            continue
+        cells = [c.strip() for c in row] + ["", ""]
+        name, roll, email = cells[0], cells[1], cells[2]
+        problem = _roster_row_problem(name, roll, email, taken, len(row))
+        if problem:
+            result.errors.append((line, problem))
+            continue
+        db.session.add(Student(course_id=course.id, name=name, roll_number=roll, email=email or None))
+        taken.add(roll)
+        result.created += 1
+    db.session.commit()
+    return result
+
+
+def _roster_row_problem(name: str, roll: str, email: str, taken: set[str], n_cells: int) -> str | None:
+    if n_cells > 3:
+        return f"expected 3 columns (name, roll number, email), found {n_cells}"
+    if not name:
+        return "name is missing"
+    if not roll:
+        return "roll number is missing"
+    if len(name) > 200 or len(roll) > 50:
+        return "name or roll number is too long"
+    if email and (len(email) > 254 or not EMAIL_PATTERN.match(email)):
+        return f"email {email!r} is not valid"
+    if roll in taken:
+        return f"roll number {roll} is already used in this course"
+    return None
+
+
+def find_or_create_student(course: Course, label: str) -> tuple[Student, bool]:
+    """The student whose roll number or name is `label` (bulk folders), creating one if none matches."""
+    label = label.strip()
+    student = db.session.scalar(select(Student).where(Student.course_id == course.id, Student.roll_number == label))
+    if student is None:
+        student = db.session.scalar(select(Student).where(
+            Student.course_id == course.id, func.lower(Student.name) == label.lower()))
+    if student is not None:
+        return student, False
+    student = Student(course_id=course.id, name=label, roll_number=label[:50])
+    db.session.add(student)
+    db.session.commit()
+    return student, True

@@ -1,0 +1,58 @@
+"""Test helpers for the web areas: seed rows, real face images, small videos."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app import db
+from app.models import Course, FaceSample, Student, Teacher
+
+DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+
+
+def course_of(app, email: str = "teacher@example.com", name: str = "Physics") -> int:
+    """Create a course for an existing teacher directly; returns its id."""
+    with app.app_context():
+        teacher = db.session.scalar(db.select(Teacher).where(Teacher.email == email))
+        course = Course(teacher_id=teacher.id, name=name)
+        db.session.add(course)
+        db.session.commit()
+        return course.id
+
+
+def student_with_chip(app, course_id: int, roll: str = "1", name: str = "Sam") -> tuple[int, int]:
+    """A student with one stored chip file and row; returns (student id, sample id)."""
+    with app.app_context():
+        student = Student(course_id=course_id, name=name, roll_number=roll)
+        db.session.add(student)
+        db.session.commit()
+        folder = Path(app.config["DATASET_DIR"]) / str(student.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(folder / "a.png"), np.full((192, 192, 3), 120, np.uint8))
+        sample = FaceSample(student_id=student.id, filename="a.png", source="photo")
+        db.session.add(sample)
+        db.session.commit()
+        return student.id, sample.id
+
+
+def faces94_people(datasets: Path, n: int) -> list[Path]:
+    """The first n identity folders of faces94 (sorted, stable)."""
+    return sorted(p for p in (datasets / "faces94").iterdir() if p.is_dir() and p.name != "unknown_id11")[:n]
+
+
+def images_of(person: Path, n: int) -> list[Path]:
+    """The first n images of an identity folder."""
+    return sorted(p for p in person.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".pgm"))[:n]
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 6.0) -> Path:
+    """An MJPG .avi from BGR frames (all resized to the first frame's size)."""
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    assert writer.isOpened(), "cv2.VideoWriter cannot write MJPG here"
+    for frame in frames:
+        writer.write(cv2.resize(frame, (w, h)))
+    writer.release()
+    return path
