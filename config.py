@@ -63,6 +63,10 @@ class Config:
     CAMERA_UNKNOWN_COOLDOWN_SECONDS = float(os.environ.get("CAMERA_UNKNOWN_COOLDOWN_SECONDS", 300))
     CAMERA_DETECT_EVERY = int(os.environ.get("CAMERA_DETECT_EVERY", 0))  # 0 = adapt to the camera rate
     CAMERA_RETRY_MAX_SECONDS = float(os.environ.get("CAMERA_RETRY_MAX_SECONDS", 30))
+    # Frames a face must stay unrecognised before it counts as one unknown sighting (and alert).
+    CAMERA_UNKNOWN_FRAMES = int(os.environ.get("CAMERA_UNKNOWN_FRAMES", 5))
+    # Play video files at their own frame rate, as a camera would deliver them (off: as fast as possible).
+    CAMERA_VIDEO_REALTIME = _env_bool("CAMERA_VIDEO_REALTIME", True)
 
     MAIL_ENABLED = _env_bool("MAIL_ENABLED", True)
     MAIL_HOST = os.environ.get("MAIL_HOST", "localhost")

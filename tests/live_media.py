@@ -102,3 +102,77 @@ def trained() -> Recognizer:
 
     detector = new_detector({k: getattr(Config, k) for k in dir(Config) if k.isupper()})
     return train_recognizer(detector, {person: i + 1 for i, person in enumerate(PEOPLE)})
+
+
+def seed_course(app, email: str = "teacher@example.org", trained_version: bool = True) -> tuple[int, int]:
+    """A teacher and a course whose students 1..6 are PEOPLE (ids match the recognizer's labels)."""
+    from app import db
+    from app.models import Course, Student, Teacher
+    from app.pipeline import recognizer_path
+
+    with app.app_context():
+        teacher = Teacher(name="Teacher", email=email, password_hash="x")
+        course = Course(teacher=teacher, name="Biology 101", features="pixels")
+        db.session.add_all([teacher, course])
+        db.session.flush()
+        for i, person in enumerate(PEOPLE, start=1):
+            db.session.add(Student(id=i, course_id=course.id, name=f"Student {person}", roll_number=f"R{i:02d}"))
+        if trained_version:
+            trained().save(recognizer_path(app.config, course.id, 1))
+            course.recognizer_version = 1
+        db.session.commit()
+        ids = teacher.id, course.id
+        db.session.remove()
+    return ids
+
+
+class MailSink:
+    """An aiosmtpd server on 127.0.0.1 that keeps every message it receives (start/stop at will)."""
+
+    def __init__(self) -> None:
+        import socket
+
+        with socket.socket() as s:  # aiosmtpd cannot use port 0: pick a free port ourselves
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.messages: list = []
+        self.controller = None
+
+    def start(self) -> "MailSink":
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+                import email
+                from email import policy
+
+                sink.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def config(self) -> dict:
+        return {"MAIL_ENABLED": True, "MAIL_HOST": "127.0.0.1", "MAIL_PORT": self.port, "MAIL_USER": "",
+                "MAIL_PASSWORD": "", "MAIL_SENDER": "rollcall@example.org", "MAIL_SSL": False, "MAIL_STARTTLS": False,
+                "MAIL_RETRY_MAX_SECONDS": 1.0}
+
+
+def wait_for(predicate, timeout: float = 30.0, every: float = 0.05) -> bool:
+    """Poll until predicate() is true or the timeout passes."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return bool(predicate())

@@ -1,0 +1,164 @@
+"""Email through an outbox table: callers add rows, one sender thread delivers them with yagmail and retries."""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+import yagmail
+from flask import Flask
+from sqlalchemy import func, select, update
+
+from . import db
+from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 2.0
+FIRST_RETRY_SECONDS = 5.0
+BATCH = 20
+
+
+def enqueue_mail(teacher_id: int | None, to: str, subject: str, body: str,
+                 attachment: str | None = None) -> OutboxMessage:
+    """Add a pending message to the current DB session (the caller commits); the sender thread delivers it."""
+    message = OutboxMessage(teacher_id=teacher_id, to=to, subject=subject[:300], body=body,
+                            attachment=attachment, status="pending", next_attempt_at=_now())
+    db.session.add(message)
+    db.session.flush()
+    _wake.set()
+    return message
+
+
+def send_now(config: Mapping[str, Any], message: OutboxMessage) -> None:
+    """Deliver one message over SMTP; raises on any failure (the caller records it)."""
+    password = config.get("MAIL_PASSWORD") or None
+    # Always a password or smtp_skip_login: otherwise yagmail asks the keyring and then prompts.
+    smtp = yagmail.SMTP(
+        user=config.get("MAIL_USER") or config.get("MAIL_SENDER") or "rollcall@localhost",
+        password=password,
+        host=config["MAIL_HOST"],
+        port=int(config["MAIL_PORT"]),
+        smtp_ssl=bool(config.get("MAIL_SSL")),
+        smtp_starttls=bool(config.get("MAIL_STARTTLS")),
+        smtp_skip_login=password is None,
+        soft_email_validation=False,
+    )
+    try:
+        attachments = []
+        if message.attachment:
+            path = Path(message.attachment)
+            if not path.is_file():
+                raise FileNotFoundError(f"attachment {path.name} is missing")
+            attachments.append(str(path))
+        # The body goes in as one text part; yagmail would treat a body that names a file as an attachment.
+        smtp.send(to=message.to, subject=message.subject, contents=[message.body], attachments=attachments or None)
+    finally:
+        smtp.close()
+
+
+def deliver_due(app: Flask, now: datetime | None = None) -> int:
+    """Send every pending message whose time has come; returns how many were sent."""
+    sent = 0
+    with app.app_context():
+        now = now or _now()
+        ids = db.session.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id).limit(BATCH)
+        ).all()
+        for message_id in ids:
+            # Claim the row first, so two senders (web app and `flask attend`) never send it twice.
+            claimed = db.session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+                .values(status="sending")
+            ).rowcount
+            db.session.commit()
+            if not claimed:
+                continue
+            sent += _deliver_one(app, message_id)
+        db.session.remove()
+    return sent
+
+
+def _deliver_one(app: Flask, message_id: int) -> int:
+    message = db.session.get(OutboxMessage, message_id)
+    message.attempts += 1
+    try:
+        send_now(app.config, message)
+    except Exception as exc:  # noqa: BLE001  (any SMTP/network error means "try again later")
+        delay = min(FIRST_RETRY_SECONDS * 2 ** (message.attempts - 1), float(app.config["MAIL_RETRY_MAX_SECONDS"]))
+        message.status, message.last_error = "pending", f"{type(exc).__name__}: {exc}"[:1000]
+        message.next_attempt_at = _now() + timedelta(seconds=delay)
+        db.session.commit()
+        log.warning("mail %s to %s failed (attempt %s), retry in %.0f s: %s",
+                    message_id, message.to, message.attempts, delay, exc)
+        return 0
+    message.status, message.sent_at, message.last_error = "sent", _now(), ""
+    db.session.commit()
+    log.info("mail %s sent to %s", message_id, message.to)
+    return 1
+
+
+def outbox_counts(teacher_id: int | None = None) -> dict[str, int]:
+    """Messages per status (pending, sending, sent, failed), optionally for one teacher."""
+    query = select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(OutboxMessage.status)
+    if teacher_id is not None:
+        query = query.where(OutboxMessage.teacher_id == teacher_id)
+    counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
+    counts.update({status: n for status, n in db.session.execute(query).all()})
+    return counts
+
+
+def recent_messages(teacher_id: int, limit: int = 20) -> list[OutboxMessage]:
+    """A teacher's newest outbox messages, for the settings page."""
+    return list(db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.teacher_id == teacher_id)
+        .order_by(OutboxMessage.id.desc()).limit(limit)
+    ))
+
+
+def release_stuck(app: Flask) -> None:
+    """Messages left 'sending' by a crash go back to 'pending' (at worst one duplicate, never a loss)."""
+    with app.app_context():
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.status == "sending").values(status="pending"))
+        db.session.commit()
+        db.session.remove()
+
+
+_wake = threading.Event()
+
+
+def wake_sender() -> None:
+    """Ask the sender to look at the outbox now instead of at its next poll."""
+    _wake.set()
+
+
+class OutboxSender(threading.Thread):
+    """The one thread that talks to SMTP; a dead server only delays mail."""
+
+    def __init__(self, app: Flask, poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__(name="outbox-sender", daemon=True)
+        self.app, self.poll_seconds = app, poll_seconds
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        """Deliver due mail until stopped; every round is guarded."""
+        while not self.stop_event.is_set():
+            try:
+                deliver_due(self.app)
+            except Exception:  # noqa: BLE001  (a DB hiccup must not end mail for good)
+                log.exception("outbox round failed")
+            _wake.wait(self.poll_seconds)
+            _wake.clear()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the loop and wait for it."""
+        self.stop_event.set()
+        _wake.set()
+        self.join(timeout)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
