@@ -20,9 +20,9 @@ MARKS = {
 
 
 def make_teacher(app, email: str, name: str = "Ada Teacher") -> int:
-    """A teacher row with a real password hash, ready for /auth/login."""
+    """A teacher row with a real (cheap, test-only) password hash, ready for /auth/login."""
     with app.app_context():
-        teacher = Teacher(name=name, email=email, password_hash=generate_password_hash(PASSWORD))
+        teacher = Teacher(name=name, email=email, password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
         db.session.add(teacher)
         db.session.commit()
         return teacher.id

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from .service import REASON_MAX
 
@@ -11,8 +11,8 @@ from .service import REASON_MAX
 class CorrectionForm(FlaskForm):
     """Mark one student present or absent, with the reason kept in the audit log."""
 
-    mark = RadioField("Mark", choices=[("present", "Present"), ("absent", "Absent")],
-                      validators=[DataRequired(message="Choose present or absent.")])
+    # A plain field: each roster row posts the opposite of the current mark from a hidden input.
+    mark = StringField("Mark", validators=[AnyOf(["present", "absent"], message="Choose present or absent.")])
     reason = StringField("Reason", validators=[
         DataRequired(message="Give a reason for the change; it is kept in the audit log."),
         Length(max=REASON_MAX, message=f"Keep the reason under {REASON_MAX} characters.")])

@@ -60,8 +60,7 @@ def session(session_id: int):
     roster = service.roster_page(sess, _page(), **args)
     return render_template("reports/session.html", sess=sess, roster=roster, args=args,
                            counts=service.with_counts(sess.course_id, [sess])[0],
-                           sightings=service.sightings(sess.id), audit=service.corrections(session_id=sess.id),
-                           form=CorrectionForm())
+                           sightings=service.sightings(sess.id), audit=service.corrections(session_id=sess.id))
 
 
 @bp.post("/sessions/<int:session_id>/students/<int:student_id>/mark")
@@ -137,7 +136,9 @@ def sighting_snapshot(session_id: int, sighting_id: int):
 @bp.route("/preferences", methods=["GET", "POST"])
 def preferences():
     """Report settings: the absence digest email."""
-    form = PreferencesForm(absence_digest=current_user.absence_digest)
+    form = PreferencesForm()
+    if request.method == "GET":
+        form.absence_digest.data = current_user.absence_digest
     if form.validate_on_submit():
         service.set_absence_digest(current_user.id, bool(form.absence_digest.data))
         flash("Absence digest turned " + ("on." if form.absence_digest.data else "off."), "success")

@@ -105,7 +105,7 @@ def present_counts(session_ids: list[int]) -> dict[int, int]:
         .where(AttendanceRecord.session_id.in_(session_ids), AttendanceRecord.present.is_(True))
         .group_by(AttendanceRecord.session_id)
     )
-    return dict(rows.tuples().all())
+    return {k: v for k, v in rows}
 
 
 def unknown_counts(session_ids: list[int]) -> dict[int, int]:
@@ -116,7 +116,7 @@ def unknown_counts(session_ids: list[int]) -> dict[int, int]:
         select(UnknownSighting.session_id, func.count(UnknownSighting.id))
         .where(UnknownSighting.session_id.in_(session_ids)).group_by(UnknownSighting.session_id)
     )
-    return dict(rows.tuples().all())
+    return {k: v for k, v in rows}
 
 
 @dataclass

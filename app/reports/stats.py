@@ -160,7 +160,7 @@ def course_matrix(course_id: int, start: date | None = None, end: date | None = 
         present.update(db.session.execute(
             select(AttendanceRecord.session_id, AttendanceRecord.student_id)
             .where(AttendanceRecord.session_id.in_(ids[i:i + 500]), AttendanceRecord.present.is_(True))
-        ).tuples())
+        ))
     return Matrix(sessions, students, present)
 
 
