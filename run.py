@@ -1,9 +1,18 @@
-"""Entry point: `flask --app run ...` or `python run.py` to serve Rollcall."""
+"""Entry point: `flask --app run ...` for commands, `python run.py` to serve Rollcall with waitress."""
+import logging
 import os
 
 from app import create_app
+from app.background import start_background
 
 app = create_app()
 
 if __name__ == "__main__":
-    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", 5000)), threaded=True)
+    from waitress import serve
+
+    start_background(app)
+    # MJPEG viewers each hold a thread for as long as they watch; 16+ keeps the rest of the app responsive.
+    threads = max(16, int(os.environ.get("WAITRESS_THREADS", 16)))
+    logging.getLogger(__name__).info("serving on %s:%s with %d threads", os.environ.get("HOST", "127.0.0.1"),
+                                     os.environ.get("PORT", 5000), threads)
+    serve(app, host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", 5000)), threads=threads)

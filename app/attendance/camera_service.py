@@ -1,0 +1,135 @@
+"""Runs one CameraWorker per camera source; start refuses busy cameras and leaves nothing half-made."""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from ..pipeline import new_detector, recognizer_path
+from ..vision.camera import CameraWorker, WorkerSettings
+from ..vision.detector import DetectorError
+from ..vision.features import FeatureError, get_extractor
+from ..vision.recognizer import Recognizer, RecognizerError
+from ..vision.sources import SourceError, open_source, parse_source, safe_label
+from . import service
+from .recorder import QUEUE_SIZE
+from .service import AttendanceError
+
+log = logging.getLogger(__name__)
+
+KEEP_FINISHED = 8
+
+
+class CameraService:
+    """The app's running workers and the one event queue they share with the recorder."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.events: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_SIZE)
+        self._lock = threading.Lock()
+        self._workers: dict[int, CameraWorker] = {}
+        self._sources: dict[str, int] = {}  # source key -> session id (or 0 while starting)
+
+    def start(self, course_id: int, source_text: str, teacher_id: int | None = None, email: bool = True) -> int:
+        """Open the camera, create the session and start its worker; returns the session id."""
+        config = self.app.config
+        course = service.course_for_start(course_id, teacher_id)
+        try:
+            kind, target = parse_source(source_text)
+        except SourceError as exc:
+            raise AttendanceError(str(exc)) from exc
+        key = f"{kind}:{Path(str(target)).resolve() if kind == 'file' else target}"
+        with self._lock:
+            self._reap()
+            if key in self._sources:
+                raise AttendanceError(f"{safe_label(source_text)} is already taking attendance; stop that session first")
+            self._sources[key] = 0
+        try:
+            return self._start(course, key, source_text, email)
+        except BaseException:
+            with self._lock:
+                if self._sources.get(key) == 0:
+                    del self._sources[key]
+            raise
+
+    def _start(self, course: Any, key: str, source_text: str, email: bool) -> int:
+        config = self.app.config
+        path = recognizer_path(config, course.id, course.recognizer_version)
+        try:
+            recognizer = Recognizer.load(path)
+            extractor = get_extractor(course.features or "pixels")
+            new_detector(config)  # fail here, with a message, rather than in the thread
+            source = open_source(source_text, realtime=bool(config.get("CAMERA_VIDEO_REALTIME", True)))
+        except (RecognizerError, FeatureError, DetectorError, SourceError) as exc:
+            raise AttendanceError(str(exc)) from exc
+        settings = WorkerSettings(
+            session_id=0,
+            names={s.id: s.name for s in course.students},
+            confirm_frames=int(config["CAMERA_CONFIRM_FRAMES"]),
+            confirm_window_seconds=float(config["CAMERA_CONFIRM_WINDOW_SECONDS"]),
+            unknown_frames=int(config.get("CAMERA_UNKNOWN_FRAMES", 5)),
+            detect_every=int(config["CAMERA_DETECT_EVERY"]),
+            retry_max_seconds=float(config["CAMERA_RETRY_MAX_SECONDS"]),
+            email_unknown=email,
+            recognizer_path=path,
+        )
+        # Only now, with everything able to run, does the session row exist.
+        try:
+            settings.session_id = service.create_session(course.id, source_text, source.label, course.recognizer_version)
+        except Exception:
+            source.close()
+            raise
+        worker = CameraWorker(source, lambda: new_detector(config), extractor, recognizer, settings, self.events)
+        with self._lock:
+            self._workers[settings.session_id] = worker
+            self._sources[key] = settings.session_id
+        worker.start()
+        return settings.session_id
+
+    def worker(self, session_id: int) -> CameraWorker | None:
+        """The worker of a session, running or finished but not yet reaped."""
+        with self._lock:
+            return self._workers.get(session_id)
+
+    def stop(self, session_id: int, timeout: float = 10.0) -> dict[str, Any] | None:
+        """Stop a session's worker and wait for it; returns its final counters (None if none ran)."""
+        worker = self.worker(session_id)
+        if worker is None:
+            return None
+        worker.stop(timeout)
+        return worker.stats()
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        """Stop every worker (shutdown, tests)."""
+        with self._lock:
+            workers = list(self._workers.values())
+        for worker in workers:
+            worker.stop(timeout)
+
+    def busy_sources(self) -> dict[str, int]:
+        """Source keys in use and their session ids."""
+        with self._lock:
+            self._reap()
+            return dict(self._sources)
+
+    def _reap(self) -> None:
+        """Forget finished workers' cameras (their stats stay readable until the next start)."""
+        for key, session_id in list(self._sources.items()):
+            worker = self._workers.get(session_id)
+            if session_id and (worker is None or not worker.is_alive()):
+                del self._sources[key]
+        finished = [sid for sid, w in self._workers.items() if not w.is_alive()]
+        for session_id in finished[:-KEEP_FINISHED]:
+            del self._workers[session_id]  # a finished worker holds a recognizer and a frame
+
+
+def camera_service(app: Flask) -> CameraService:
+    """The app's CameraService, made on first use."""
+    service_ = app.extensions.get("attendance_cameras")
+    if service_ is None:
+        service_ = app.extensions.setdefault("attendance_cameras", CameraService(app))
+    return service_

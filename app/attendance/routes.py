@@ -1,0 +1,117 @@
+"""Attendance views: start, stop, sessions list, live page, MJPEG stream and status JSON."""
+from __future__ import annotations
+
+import time
+
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from . import bp, service
+from .camera_service import camera_service
+from .service import AttendanceError
+from .sources import source_from_form
+
+# A viewer's stream ends after this long without a new frame (camera finished or stuck).
+STREAM_IDLE_SECONDS = 10.0
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every attendance page is for logged-in teachers only."""
+
+
+@bp.get("/")
+def index():
+    """The teacher's sessions, running ones first."""
+    sessions = service.recent_sessions(current_user.id)
+    return render_template("attendance/index.html", sessions=sessions)
+
+
+@bp.post("/start")
+def start():
+    """Start Attendance: resolve the source, start the camera, go to the live page."""
+    course_id = request.form.get("course_id", type=int)
+    back = url_for("courses.detail", course_id=course_id) if course_id and "courses.detail" in current_app.view_functions \
+        else url_for("attendance.index")
+    try:
+        source = source_from_form(request.form, request.files.get("video_file"), current_app.config)
+        session_id = camera_service(current_app._get_current_object()).start(
+            course_id or 0, source, teacher_id=current_user.id, email=True)
+    except AttendanceError as exc:
+        flash(f"Attendance not started: {exc}", "error")
+        return redirect(back)
+    flash("Attendance started.", "success")
+    return redirect(url_for("attendance.live", session_id=session_id))
+
+
+@bp.post("/<int:session_id>/stop")
+def stop(session_id: int):
+    """Stop the camera and close the session."""
+    _session_or_404(session_id)
+    stats = camera_service(current_app._get_current_object()).stop(session_id) or {}
+    service.end_session(session_id, "ended", "stopped by the teacher", stats.get("frames"), stats.get("frames_analysed"))
+    flash("Attendance stopped.", "success")
+    return redirect(url_for("attendance.live", session_id=session_id))
+
+
+@bp.get("/<int:session_id>")
+def live(session_id: int):
+    """Live page: the annotated stream, who is marked, counts and camera status."""
+    session = _session_or_404(session_id)
+    worker = camera_service(current_app._get_current_object()).worker(session_id)
+    return render_template("attendance/live.html", session=session, summary=service.session_summary(session_id),
+                           camera=worker.stats() if worker else None, streaming=bool(worker and worker.is_alive()))
+
+
+@bp.get("/<int:session_id>/status")
+def status(session_id: int):
+    """Status JSON polled by the live page."""
+    _session_or_404(session_id)
+    worker = camera_service(current_app._get_current_object()).worker(session_id)
+    summary = service.session_summary(session_id)
+    summary["camera"] = worker.stats() if worker else None
+    return jsonify(summary)
+
+
+@bp.get("/<int:session_id>/stream")
+def stream(session_id: int):
+    """MJPEG of the annotated camera; any number of browsers may watch the same worker."""
+    _session_or_404(session_id)
+    worker = camera_service(current_app._get_current_object()).worker(session_id)
+    if worker is None:
+        abort(404)
+
+    def frames():
+        seq, last_new = 0, time.monotonic()
+        while True:
+            jpeg, new_seq = worker.latest_jpeg(seq, timeout=1.0)
+            if jpeg is not None and new_seq != seq:
+                seq, last_new = new_seq, time.monotonic()
+                yield b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(len(jpeg)).encode() \
+                    + b"\r\n\r\n" + jpeg + b"\r\n"
+            elif not worker.is_alive() or time.monotonic() - last_new > STREAM_IDLE_SECONDS:
+                return
+
+    return Response(frames(), mimetype="multipart/x-mixed-replace; boundary=frame",
+                    headers={"Cache-Control": "no-store"})
+
+
+def _session_or_404(session_id: int):
+    session = service.get_session(session_id, current_user.id)
+    if session is None:
+        abort(404)
+    return session
+
+
+@bp.app_context_processor
+def _panel_helper() -> dict:
+    """`attendance_panel(course)` for the course page's Start Attendance panel."""
+    def attendance_panel(course) -> dict:
+        from .sources import configured_videos
+
+        return {"videos": configured_videos(current_app.config["CAMERA_VIDEO_DIR"]),
+                "running": service.running_session(course.id), "trained": bool(course.recognizer_version),
+                "default_webcam": current_app.config["CAMERA_SOURCE"] if current_app.config["CAMERA_SOURCE"].isdigit() else "0"}
+
+    return {"attendance_panel": attendance_panel}

@@ -1,0 +1,191 @@
+"""The only code that writes AttendanceSession, AttendanceRecord and UnknownSighting rows."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import db
+from ..models import AttendanceRecord, AttendanceSession, Course, Student, UnknownSighting
+from ..notify import enqueue_mail
+
+log = logging.getLogger(__name__)
+
+OPEN = "running"
+
+
+class AttendanceError(RuntimeError):
+    """Attendance cannot start or change; the message is for the teacher."""
+
+
+def get_session(session_id: int, teacher_id: int | None = None) -> AttendanceSession | None:
+    """A session (only if it belongs to the teacher, when one is given)."""
+    session = db.session.get(AttendanceSession, session_id)
+    if session is None or (teacher_id is not None and session.course.teacher_id != teacher_id):
+        return None
+    return session
+
+
+def create_session(course_id: int, source: str, source_label: str, recognizer_version: int | None) -> int:
+    """A new running session; returns its id."""
+    session = AttendanceSession(course_id=course_id, source=source, source_label=source_label[:200],
+                                status=OPEN, recognizer_version=recognizer_version)
+    db.session.add(session)
+    db.session.commit()
+    log.info("attendance session %s started for course %s on %s", session.id, course_id, source_label)
+    return session.id
+
+
+def end_session(session_id: int, status: str = "ended", message: str = "", frames: int | None = None,
+                frames_analysed: int | None = None) -> bool:
+    """Close a running session once (later calls only update the counters); True if this call closed it."""
+    session = db.session.get(AttendanceSession, session_id)
+    if session is None:
+        return False
+    if frames is not None:
+        session.frames = max(session.frames or 0, frames)
+    if frames_analysed is not None:
+        session.frames_analysed = max(session.frames_analysed or 0, frames_analysed)
+    closed = session.status == OPEN
+    if closed:
+        session.status, session.status_message = status, message[:2000]
+        session.ended_at = datetime.now(timezone.utc)
+    db.session.commit()
+    if closed and status == "ended":
+        _queue_absence_digest(session_id)
+    return closed
+
+
+def _queue_absence_digest(session_id: int) -> None:
+    """Let the reports area mail its absence digest, if that area exists and the teacher wants it."""
+    try:
+        from ..reports.digest import send_absence_digest
+    except ImportError:
+        return
+    try:
+        if send_absence_digest(session_id) is not None:
+            db.session.commit()
+    except Exception:  # noqa: BLE001  (a digest problem must not undo the session's end)
+        db.session.rollback()
+        log.exception("absence digest for session %s failed", session_id)
+
+
+def note_status(session_id: int, message: str) -> None:
+    """Keep the camera's latest status line (offline, back online) on a running session."""
+    db.session.execute(update(AttendanceSession).where(AttendanceSession.id == session_id,
+                                                       AttendanceSession.status == OPEN)
+                       .values(status_message=message[:2000]))
+    db.session.commit()
+
+
+def close_interrupted() -> int:
+    """Sessions left running by a previous process are closed as interrupted; returns how many."""
+    result = db.session.execute(
+        update(AttendanceSession).where(AttendanceSession.status == OPEN).values(
+            status="interrupted", ended_at=datetime.now(timezone.utc),
+            status_message="the server stopped while this session was running")
+    )
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def mark_present(session_id: int, student_id: int, score: float | None, first_seen: datetime | None,
+                 snapshot: str | None) -> bool:
+    """Mark a camera-confirmed student present once per session; False if already marked (even by a race)."""
+    session = db.session.get(AttendanceSession, session_id)
+    student = db.session.get(Student, student_id)
+    if session is None or student is None or student.course_id != session.course_id:
+        log.warning("session %s: ignoring mark for student %s (not in this course)", session_id, student_id)
+        return False
+    exists = db.session.scalar(select(AttendanceRecord.id).where(
+        AttendanceRecord.session_id == session_id, AttendanceRecord.student_id == student_id))
+    if exists is not None:
+        return False
+    db.session.add(AttendanceRecord(session_id=session_id, student_id=student_id, present=True,
+                                    marked_by="camera", first_seen_at=first_seen, score=score, snapshot=snapshot))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another writer got there first: the unique constraint keeps "present once" true.
+        db.session.rollback()
+        return False
+    return True
+
+
+def record_unknown(session_id: int, track_id: int, score: float | None, seen_at: datetime, snapshot: str | None,
+                   snapshot_path: str | None, email: bool, cooldown_seconds: float) -> UnknownSighting | None:
+    """One sighting row per unknown track; mails the teacher unless another went out within the cooldown."""
+    session = db.session.get(AttendanceSession, session_id)
+    if session is None:
+        return None
+    sighting = UnknownSighting(session_id=session_id, track_id=track_id, seen_at=seen_at, score=score,
+                               snapshot=snapshot, emailed=False)
+    db.session.add(sighting)
+    if email and not _mailed_recently(session_id, seen_at, cooldown_seconds):
+        course = session.course
+        teacher = course.teacher
+        when = seen_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        body = (f"An unknown person was seen during attendance.\n\nCourse: {course.name}\nTime: {when}\n"
+                f"Camera: {session.source_label or 'camera'}\nSession: {session.id}\n\n"
+                "The snapshot is attached. No other alert is sent for this session for "
+                f"{int(cooldown_seconds // 60) or int(cooldown_seconds)} "
+                f"{'minutes' if cooldown_seconds >= 60 else 'seconds'}.")
+        enqueue_mail(teacher.id, teacher.email, f"Rollcall: unknown person in {course.name}", body, snapshot_path)
+        sighting.emailed = True
+    db.session.commit()
+    return sighting
+
+
+def _mailed_recently(session_id: int, seen_at: datetime, cooldown_seconds: float) -> bool:
+    since = seen_at - timedelta(seconds=cooldown_seconds)
+    return db.session.scalar(select(func.count(UnknownSighting.id)).where(
+        UnknownSighting.session_id == session_id, UnknownSighting.emailed.is_(True),
+        UnknownSighting.seen_at >= since)) > 0
+
+
+def session_summary(session_id: int) -> dict[str, Any]:
+    """Marked students (name, roll, time), counts present/absent/unknown, for the live page and the CLI."""
+    session = db.session.get(AttendanceSession, session_id)
+    rows = db.session.execute(
+        select(AttendanceRecord, Student).join(Student, Student.id == AttendanceRecord.student_id)
+        .where(AttendanceRecord.session_id == session_id, AttendanceRecord.present.is_(True))
+        .order_by(AttendanceRecord.first_seen_at, AttendanceRecord.id)
+    ).all()
+    enrolled = db.session.scalar(select(func.count(Student.id)).where(Student.course_id == session.course_id))
+    unknown = db.session.scalar(select(func.count(UnknownSighting.id)).where(
+        UnknownSighting.session_id == session_id))
+    marked = [{"student_id": s.id, "name": s.name, "roll_number": s.roll_number,
+               "first_seen_at": r.first_seen_at.isoformat() if r.first_seen_at else None,
+               "score": r.score} for r, s in rows]
+    return {"session_id": session_id, "status": session.status, "status_message": session.status_message,
+            "marked": marked, "present": len(marked), "absent": max(0, enrolled - len(marked)),
+            "unknown": unknown, "enrolled": enrolled}
+
+
+def course_for_start(course_id: int, teacher_id: int | None = None) -> Course:
+    """The course to take attendance for; refuses a missing course or one without a trained recognizer."""
+    course = db.session.get(Course, course_id)
+    if course is None or (teacher_id is not None and course.teacher_id != teacher_id):
+        raise AttendanceError(f"course {course_id} not found")
+    if not course.recognizer_version:
+        raise AttendanceError(f"“{course.name}” has no trained recognizer yet: enroll students and train it first")
+    return course
+
+
+def recent_sessions(teacher_id: int, limit: int = 30) -> list[AttendanceSession]:
+    """The teacher's newest sessions, running ones first."""
+    return list(db.session.scalars(
+        select(AttendanceSession).join(Course).where(Course.teacher_id == teacher_id)
+        .order_by((AttendanceSession.status == OPEN).desc(), AttendanceSession.started_at.desc()).limit(limit)
+    ))
+
+
+
+def running_session(course_id: int) -> AttendanceSession | None:
+    """The course's running session, if any."""
+    return db.session.scalars(select(AttendanceSession).where(
+        AttendanceSession.course_id == course_id, AttendanceSession.status == OPEN)
+        .order_by(AttendanceSession.id.desc()).limit(1)).first()
