@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 from .. import db
 from ..models import AttendanceSession
 from .stats import session_detail
@@ -29,8 +27,8 @@ def build_absence_digest(session: AttendanceSession) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def send_absence_digest(session_id: int, *, force: bool = False) -> Any:
-    """Queue the digest for the session's teacher if they turned it on (or force); None when nothing is sent."""
+def send_absence_digest(session_id: int, *, force: bool = False) -> int | None:
+    """Queue (and commit) the digest if the teacher turned it on, or force; the outbox message id, or None."""
     session = db.session.get(AttendanceSession, session_id)
     if session is None:
         log.warning("absence digest: session %s not found", session_id)
@@ -41,5 +39,7 @@ def send_absence_digest(session_id: int, *, force: bool = False) -> Any:
     from ..notify import enqueue_mail  # the outbox belongs to the notify module
 
     subject, body = build_absence_digest(session)
+    message = enqueue_mail(teacher.id, teacher.email, subject, body)
+    db.session.commit()
     log.info("absence digest for session %s queued to teacher %s", session_id, teacher.id)
-    return enqueue_mail(teacher.id, teacher.email, subject, body)
+    return message.id

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from ..courses.service import get_course_or_404
 from . import bp, charts, exports, service, stats
+from .digest import send_absence_digest
 from .forms import CorrectionForm, PreferencesForm
 
 EXPORT_TYPES = {
@@ -80,6 +81,15 @@ def correct(session_id: int, student_id: int):
             flash(str(exc), "error")
     return redirect(request.form.get("next") if _is_local(request.form.get("next"))
                     else url_for("reports.session", session_id=sess.id))
+
+
+@bp.post("/sessions/<int:session_id>/digest")
+def digest(session_id: int):
+    """Email the absence list of a session now (e.g. again after corrections)."""
+    sess = _session_or_404(session_id)
+    send_absence_digest(sess.id, force=True)
+    flash(f"The absence list is on its way to {current_user.email}.", "success")
+    return redirect(url_for("reports.session", session_id=sess.id))
 
 
 @bp.get("/students/<int:student_id>")
