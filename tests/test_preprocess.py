@@ -28,6 +28,9 @@ def test_chip_crop_and_vector_shapes():
     assert vec.shape == (VECTOR_LENGTH,) and vec.dtype == np.float32
     assert abs(float(vec.mean())) < 1e-4
     assert np.isclose(np.linalg.norm(vec), 1.0, atol=1e-4)
+    # Corners (background) are masked out; the centre (the face) is kept.
+    img = vec.reshape(FACE_SIZE, FACE_SIZE)
+    assert img[0, 0] == 0 and img[-1, -1] == 0 and img[FACE_SIZE // 2].any()
 
 
 def test_live_and_stored_paths_give_the_same_vector(tmp_path):
