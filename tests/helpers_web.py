@@ -9,7 +9,6 @@ import numpy as np
 from app import db
 from app.models import Course, FaceSample, Student, Teacher
 
-DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 
 
 def course_of(app, email: str = "teacher@example.com", name: str = "Physics") -> int:

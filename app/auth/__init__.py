@@ -11,9 +11,7 @@ def layout_helpers() -> dict:
     def has_endpoint(name: str) -> bool:
         return name in current_app.view_functions
 
-    from .forms import LogoutForm
-
-    return {"has_endpoint": has_endpoint, "logout_form": LogoutForm}
+    return {"has_endpoint": has_endpoint}
 
 
 from . import routes  # noqa: E402,F401

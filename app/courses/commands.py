@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from .. import db
 from ..models import Course
@@ -10,6 +11,7 @@ from .training import TrainingError, train_course
 
 
 @click.command("train")
+@with_appcontext
 @click.option("--course", "course_id", type=int, required=True, help="Course id (see the course page URL).")
 def train_command(course_id: int) -> None:
     """Train (or retrain) the recognizer of one course; the previous one stays if this fails."""

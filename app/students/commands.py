@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from .. import db
 from ..models import Course
@@ -12,6 +13,7 @@ from .bulk import enroll_folder
 
 
 @click.command("enroll")
+@with_appcontext
 @click.option("--course", "course_id", type=int, required=True, help="Course id (see the course page URL).")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def enroll_command(course_id: int, folder: Path) -> None:

@@ -51,6 +51,25 @@ def distinct_faces(boxes: list[FaceBox]) -> list[FaceBox]:
     return [best] + [b for b in boxes[1:] if _inside_fraction(b, best) <= NESTED_FRACTION]
 
 
+def merge_boxes(primary: list[FaceBox], extra: list[FaceBox], shape: tuple[int, ...],
+                max_iou: float = 0.3) -> list[FaceBox]:
+    """Primary boxes, plus extra ones that are a different whole face (no overlap, not nested).
+
+    Extra boxes touching the image edge are ignored: when a face fills the photo, the unpadded SSD
+    reports a confident "face" in a corner (faces94: 0.98), clipped by the border.
+    """
+    if not primary:
+        return list(extra)
+    h, w = shape[:2]
+    merged = list(primary)
+    for box in extra:
+        on_edge = box.x1 <= 0 or box.y1 <= 0 or box.x2 >= w or box.y2 >= h
+        if not on_edge and all(box.iou(m) <= max_iou and _inside_fraction(box, m) <= NESTED_FRACTION
+                               and _inside_fraction(m, box) <= NESTED_FRACTION for m in merged):
+            merged.append(box)
+    return merged
+
+
 def judge(image: np.ndarray, boxes: list[FaceBox]) -> Verdict:
     """Apply the gate to an image (H, W, 3) BGR and the detector's boxes for it."""
     faces = distinct_faces(boxes)
