@@ -128,6 +128,8 @@ class AttendanceRecord(db.Model):
     __table_args__ = (
         UniqueConstraint("session_id", "student_id", name="uq_record_session_student"),
         Index("ix_record_student_session", "student_id", "session_id"),
+        # Per-student percentages count present rows from this index alone (bench/RESULTS.md: 205 -> 7 ms).
+        Index("ix_record_student_present", "student_id", "present"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

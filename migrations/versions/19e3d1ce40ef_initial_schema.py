@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 21e0de801f84
+Revision ID: 19e3d1ce40ef
 Revises: 
-Create Date: 2026-11-25 12:39:06.158781
+Create Date: 2026-11-25 12:58:20.767868
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '21e0de801f84'
+revision = '19e3d1ce40ef'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -131,6 +131,7 @@ def upgrade():
     sa.UniqueConstraint('session_id', 'student_id', name='uq_record_session_student')
     )
     with op.batch_alter_table('attendance_record', schema=None) as batch_op:
+        batch_op.create_index('ix_record_student_present', ['student_id', 'present'], unique=False)
         batch_op.create_index('ix_record_student_session', ['student_id', 'session_id'], unique=False)
 
     op.create_table('face_sample',
@@ -198,6 +199,7 @@ def downgrade():
     op.drop_table('face_sample')
     with op.batch_alter_table('attendance_record', schema=None) as batch_op:
         batch_op.drop_index('ix_record_student_session')
+        batch_op.drop_index('ix_record_student_present')
 
     op.drop_table('attendance_record')
     with op.batch_alter_table('attendance_correction', schema=None) as batch_op:
