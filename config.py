@@ -55,6 +55,8 @@ class Config:
     RECOGNIZER_TARGET_FAR = float(os.environ.get("RECOGNIZER_TARGET_FAR", 0.01))
     RECOGNIZER_MIN_IMAGES = int(os.environ.get("RECOGNIZER_MIN_IMAGES", 2))
     RECOGNIZER_RECOMMENDED_IMAGES = int(os.environ.get("RECOGNIZER_RECOMMENDED_IMAGES", 8))
+    # Feature kind for new courses: "pixels" (the user's design) or "dlib" (needs requirements-dlib.txt).
+    RECOGNIZER_FEATURES = os.environ.get("RECOGNIZER_FEATURES", "pixels")
 
     CAMERA_SOURCE = os.environ.get("CAMERA_SOURCE", "0")
     CAMERA_VIDEO_DIR = _env_path("CAMERA_VIDEO_DIR", Path(INSTANCE_DIR) / "videos")

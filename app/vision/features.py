@@ -34,11 +34,33 @@ class PixelFeatures:
         return np.stack([chip_to_vector(c) for c in chips]).astype(np.float32)
 
 
-FEATURE_KINDS = ("pixels",)
+class DlibFeatures:
+    """dlib's 128-d ResNet embedding of the face aligned on its 5 landmarks (optional packages)."""
+
+    name = "dlib"
+    dimension = 128
+
+    def __init__(self) -> None:
+        # Imported here so the app runs without dlib until a course asks for these features.
+        from .dlib_embedder import DlibUnavailable, shared_embedder
+
+        try:
+            self._embedder = shared_embedder()
+        except DlibUnavailable as exc:
+            raise FeatureError(f"features 'dlib' are not available: {exc}") from exc
+
+    def from_chips(self, chips: list[np.ndarray]) -> np.ndarray:
+        """(n, 128) float32."""
+        return self._embedder.embed(list(chips))
+
+
+FEATURE_KINDS = ("pixels", "dlib")
 
 
 def get_extractor(kind: str) -> FeatureExtractor:
-    """The extractor for a feature kind name."""
+    """The extractor for a feature kind name; FeatureError says what to install when it cannot run."""
     if kind == "pixels":
         return PixelFeatures()
+    if kind == "dlib":
+        return DlibFeatures()
     raise FeatureError(f"unknown feature kind {kind!r}; choose one of {', '.join(FEATURE_KINDS)}")
