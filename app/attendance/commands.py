@@ -5,6 +5,7 @@ import json
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from .. import db
 
@@ -15,6 +16,7 @@ from .. import db
 @click.option("--source", required=True, help="Webcam number (0), stream URL, or video file path.")
 @click.option("--no-email", is_flag=True, help="Record unknown people but send no alert email.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (session_id, marked, ...).")
+@with_appcontext
 def attend_command(course_id: int, source: str, no_email: bool, as_json: bool) -> None:
     """Take attendance until the video ends or Ctrl-C, then print a summary."""
     from ..background import start_background
