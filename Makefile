@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app run
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test setup deps dev-deps weights db browser bench clean
+.PHONY: run test setup deps dev-deps weights db browser bench bench-deps clean
 
 run: setup
 	$(BIN)/python run.py
@@ -43,8 +43,26 @@ browser:
 		|| echo "warning: could not install chromium; browser tests will skip"; \
 	else echo "note: chromium not installed and not root; browser tests will skip"; fi
 
-bench: setup
-	$(BIN)/python bench/run_all.py
+# Benchmarks run in their own venv: cv2.face needs opencv-contrib, which must never reach the app's
+# requirements. Same OpenCV 4.x version as the app (5.x has no Caffe importer), contrib build.
+BENCH_VENV := bench/.venv-bench
+BENCH_BIN := $(BENCH_VENV)/bin
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+bench-deps: $(BENCH_STAMP)
+$(BENCH_STAMP): requirements.txt bench/requirements-bench.txt
+	test -x $(BENCH_BIN)/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_BIN)/python -m pip install -q --upgrade pip
+	$(BENCH_BIN)/python -m pip install -q -r requirements.txt -r bench/requirements-bench.txt
+	v=$$($(BENCH_BIN)/python -c "import importlib.metadata as m; print(m.version('opencv-python-headless'))") && \
+	$(BENCH_BIN)/python -m pip uninstall -q -y opencv-python-headless && \
+	$(BENCH_BIN)/python -m pip install -q --force-reinstall --no-deps "opencv-contrib-python-headless==$$v"
+	$(BENCH_BIN)/python -c "import cv2; cv2.face.LBPHFaceRecognizer_create(); print('bench venv: OpenCV', cv2.__version__, 'with contrib')"
+	touch $@
+
+bench: weights bench-deps
+	$(BENCH_BIN)/python bench/bench_recognition.py
+	$(BENCH_BIN)/python bench/bench_detector.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
