@@ -137,11 +137,11 @@ def course_panel(course: Course) -> dict[str, Any]:
 
 @dataclass
 class Matrix:
-    """Students x sessions for exports: present holds (session_id, student_id) pairs marked present."""
+    """Students x sessions for exports: present maps a student id to the session ids they were present in."""
 
     sessions: list[Any]
     students: list[Any]
-    present: set[tuple[int, int]]
+    present: dict[int, set[int]]
 
 
 def course_matrix(course_id: int, start: date | None = None, end: date | None = None) -> Matrix:
@@ -154,13 +154,14 @@ def course_matrix(course_id: int, start: date | None = None, end: date | None = 
         select(Student.id, Student.roll_number, Student.name, Student.email)
         .where(Student.course_id == course_id).order_by(Student.roll_number, Student.id)).all()
     ids = [s.id for s in sessions]
-    present: set[tuple[int, int]] = set()
+    present: dict[int, set[int]] = {}
     # Chunk the IN list: SQLite caps bound parameters, and a semester can have hundreds of sessions.
     for i in range(0, len(ids), 500):
-        present.update(db.session.execute(
+        rows = db.session.execute(
             select(AttendanceRecord.session_id, AttendanceRecord.student_id)
-            .where(AttendanceRecord.session_id.in_(ids[i:i + 500]), AttendanceRecord.present.is_(True))
-        ))
+            .where(AttendanceRecord.session_id.in_(ids[i:i + 500]), AttendanceRecord.present.is_(True)))
+        for session_id, student_id in rows:
+            present.setdefault(student_id, set()).add(session_id)
     return Matrix(sessions, students, present)
 
 
