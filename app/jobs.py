@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -32,7 +33,7 @@ Work = Callable[..., dict[str, Any] | None]
 
 @dataclass
 class _Runner:
-    pending: "queue.Queue[tuple[int, Work, dict[str, Any]]]" = field(default_factory=queue.Queue)
+    pending: "queue.Queue[tuple[int, Work, dict[str, Any]] | None]" = field(default_factory=queue.Queue)
     thread: threading.Thread | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -70,20 +71,53 @@ def run_pending(app: Flask) -> int:
     count = 0
     while True:
         try:
-            job_id, work, kwargs = runner.pending.get_nowait()
+            item = runner.pending.get_nowait()
         except queue.Empty:
             return count
-        _run(app, job_id, work, kwargs)
-        count += 1
+        try:
+            if item is not None:
+                _run(app, *item)
+                count += 1
+        finally:
+            runner.pending.task_done()
+
+
+def wait_idle(app: Flask, timeout: float) -> bool:
+    """Block until every queued job has finished (runs them here when no thread runs); False on timeout."""
+    runner = _runner(app)
+    if runner.thread is None or not runner.thread.is_alive():
+        run_pending(app)
+        return True
+    end = time.monotonic() + timeout
+    with runner.pending.all_tasks_done:
+        while runner.pending.unfinished_tasks:
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                return False
+            runner.pending.all_tasks_done.wait(remaining)
+    return True
+
+
+def shutdown(app: Flask, timeout: float = 10.0) -> None:
+    """Stop the worker thread after the jobs already queued (tests and clean exits)."""
+    runner = _runner(app)
+    thread = runner.thread
+    if thread is not None and thread.is_alive():
+        runner.pending.put(None)
+        thread.join(timeout)
 
 
 def _loop(app: Flask, runner: _Runner) -> None:
     while True:
-        job_id, work, kwargs = runner.pending.get()
+        item = runner.pending.get()
         try:
-            _run(app, job_id, work, kwargs)
+            if item is None:  # shutdown sentinel
+                return
+            _run(app, *item)
         except Exception:  # noqa: BLE001  (the worker must outlive any one job)
-            log.exception("job %s crashed the runner step", job_id)
+            log.exception("job %s crashed the runner step", item[0] if item else None)
+        finally:
+            runner.pending.task_done()
 
 
 def _run(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> None:

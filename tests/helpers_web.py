@@ -55,3 +55,18 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float = 6.0) -> Path:
         writer.write(cv2.resize(frame, (w, h)))
     writer.release()
     return path
+
+
+def seed_student_chips(app, course_id: int, roll: str, chips: list[np.ndarray]) -> int:
+    """A student whose enrolled chips are written straight to dataset/ (skips the detector)."""
+    with app.app_context():
+        student = Student(course_id=course_id, name=f"Student {roll}", roll_number=roll)
+        db.session.add(student)
+        db.session.commit()
+        folder = Path(app.config["DATASET_DIR"]) / str(student.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, chip in enumerate(chips):
+            cv2.imwrite(str(folder / f"{i}.png"), chip)
+            db.session.add(FaceSample(student_id=student.id, filename=f"{i}.png", source="photo"))
+        db.session.commit()
+        return student.id

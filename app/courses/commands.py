@@ -28,6 +28,8 @@ def train_command(course_id: int) -> None:
     acc = summary["cv_accuracy"]
     click.echo(f"version {summary['version']}: {summary['n_students']} students, {summary['n_images']} images, "
                f"cross-validated accuracy {'n/a' if acc is None else f'{100 * acc:.1f}%'}")
+    for item in summary["skipped"]:
+        click.echo(f"  {item['name']}: left out, only {item['images']} images (need {summary['min_images']})")
     for item in summary["few_images"]:
         click.echo(f"  {item['name']}: only {item['images']} images (recommended {summary['recommended_images']})")
 

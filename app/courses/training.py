@@ -48,19 +48,17 @@ def load_course_chips(course: Course, dataset_dir: str | Path) -> tuple[list[np.
     return chips, labels, counts
 
 
-def check_trainable(course: Course, counts: dict[int, int], min_images: int) -> None:
-    """Refuse with a teacher-readable message before any heavy work."""
+def trainable_students(course: Course, counts: dict[int, int], min_images: int) -> set[int]:
+    """Students with enough images; refuses (teacher-readable) when fewer than 2 have enough."""
     names = {s.id: s.name for s in course.students}
-    with_images = [sid for sid, n in counts.items() if n > 0]
-    if len(with_images) < 2:
+    ready = {sid for sid, n in counts.items() if n >= min_images}
+    if len(ready) < 2:
+        short = [f"{names[sid]} ({n})" for sid, n in counts.items() if n < min_images]
         raise TrainingError(
-            f"Training needs at least 2 students with face images; this course has {len(with_images)}. "
-            "Add students and enroll their photos or a short video first.")
-    short = [f"{names[sid]} ({n})" for sid, n in counts.items() if n < min_images]
-    if short:
-        raise TrainingError(
-            f"Each student needs at least {min_images} usable face images. Too few: {', '.join(short)}. "
-            "Upload more photos or a short video for them, or delete students who left the course.")
+            f"Training needs at least 2 students with at least {min_images} face images each; "
+            f"this course has {len(ready)}." + (f" Too few: {', '.join(short)}." if short else "")
+            + " Add students and upload their photos or a short video first.")
+    return ready
 
 
 def next_version(config: Mapping[str, Any], course: Course) -> int:
@@ -78,7 +76,10 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
     progress(0.05, "Loading enrolled face images")
     chips, labels, counts = load_course_chips(course, config["DATASET_DIR"])
     min_images = int(config["RECOGNIZER_MIN_IMAGES"])
-    check_trainable(course, counts, min_images)
+    # Students not enrolled yet (a fresh roster) must not block the class: they are left out and listed.
+    ready = trainable_students(course, counts, min_images)
+    keep = [i for i, label in enumerate(labels) if label in ready]
+    chips, labels = [chips[i] for i in keep], [labels[i] for i in keep]
     progress(0.25, f"Computing features for {len(chips)} images")
     try:
         X = get_extractor(course.features).from_chips(chips)
@@ -91,7 +92,7 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
         raise TrainingError(str(exc)) from exc
     progress(0.9, "Saving the recognizer")
     version = next_version(config, course)
-    summary = _summary(course, rec, counts, int(config["RECOGNIZER_RECOMMENDED_IMAGES"]), version)
+    summary = _summary(course, rec, counts, min_images, int(config["RECOGNIZER_RECOMMENDED_IMAGES"]), version)
     rec.save(recognizer_path(config, course.id, version), {"course_id": course.id, "summary": summary})
     course.recognizer_version = version
     course.recognizer_summary = summary
@@ -101,7 +102,8 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
     return summary
 
 
-def _summary(course: Course, rec: Recognizer, counts: dict[int, int], recommended: int, version: int) -> dict[str, Any]:
+def _summary(course: Course, rec: Recognizer, counts: dict[int, int], min_images: int, recommended: int,
+             version: int) -> dict[str, Any]:
     report = rec.report_
     op = report.operating_point
     names = {s.id: s.name for s in course.students}
@@ -115,9 +117,14 @@ def _summary(course: Course, rec: Recognizer, counts: dict[int, int], recommende
             "threshold": op.threshold, "method": op.method, "target_far": op.target_far,
             "measured_far": op.measured_far, "true_accept_rate": op.true_accept_rate,
         },
+        "min_images": min_images,
         "recommended_images": recommended,
+        # Trained, but with fewer images than recommended: may be missed or confused.
         "few_images": [{"student_id": sid, "name": names.get(sid, str(sid)), "images": n}
-                       for sid, n in sorted(counts.items()) if n < recommended],
+                       for sid, n in sorted(counts.items()) if min_images <= n < recommended],
+        # Left out of training: the camera cannot recognise them until they have enough images.
+        "skipped": [{"student_id": sid, "name": names.get(sid, str(sid)), "images": n}
+                    for sid, n in sorted(counts.items()) if n < min_images],
         "train_seconds": round(report.train_seconds, 2),
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "message": f"Trained on {report.n_classes} students and {report.n_images} images.",
