@@ -56,9 +56,9 @@ def seed_course(app, teacher_id: int, name: str = "Biology") -> dict:
                     session_id=sess.id, student_id=students[roll].id, present=m in "PT",
                     marked_by="camera" if m == "P" else "teacher",
                     first_seen_at=sess.started_at + timedelta(minutes=3) if m == "P" else None,
-                    score=0.87 if m == "P" else None, snapshot=f"s{sess.id}_{roll}.jpg" if m == "P" else None))
+                    score=0.87 if m == "P" else None, snapshot=f"session_{sess.id}/student_{roll}.jpg" if m == "P" else None))
         db.session.add(UnknownSighting(session_id=sessions[0].id, track_id=7, seen_at=T0 + timedelta(minutes=5),
-                                       score=0.2, snapshot="unknown_7.jpg"))
+                                       score=0.2, snapshot=f"session_{sessions[0].id}/unknown_7.jpg"))
         db.session.commit()
         return {"course": course.id, "sessions": [s.id for s in sessions],
                 "students": {roll: s.id for roll, s in students.items()}}

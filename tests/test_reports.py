@@ -161,7 +161,7 @@ def test_overriding_a_camera_mark_keeps_its_evidence(app, client, seeded):
         record = db.session.scalar(select(AttendanceRecord).where(AttendanceRecord.session_id == s1,
                                                                   AttendanceRecord.student_id == r01))
         assert (record.present, record.marked_by, record.score, record.snapshot) == (True, "teacher", 0.87,
-                                                                                      f"s{s1}_R01.jpg")
+                                                                                      f"session_{s1}/student_R01.jpg")
         assert record.first_seen_at == T0 + timedelta(minutes=3)
         trail = [(c.before, c.after) for c in db.session.scalars(
             select(AttendanceCorrection).order_by(AttendanceCorrection.id))]
@@ -214,8 +214,9 @@ def test_student_history_and_percentage(app, client, seeded):
 
 def test_snapshots_are_served_only_for_their_session(app, client, seeded):
     s1 = seeded["sessions"][0]
-    folder = Path(app.config["SNAPSHOT_DIR"])
-    (folder / f"s{s1}_R01.jpg").write_bytes(b"\xff\xd8jpeg")
+    folder = Path(app.config["SNAPSHOT_DIR"]) / f"session_{s1}"  # the recorder's layout
+    folder.mkdir(parents=True)
+    (folder / "student_R01.jpg").write_bytes(b"\xff\xd8jpeg")
     (folder / "unknown_7.jpg").write_bytes(b"\xff\xd8unknown")
     assert body(client, f"/reports/sessions/{s1}/students/{seeded['students']['R01']}/snapshot") == b"\xff\xd8jpeg"
     with app.app_context():

@@ -7,7 +7,9 @@ from pathlib import Path
 from flask import Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
 
+from ..attendance.service import get_session
 from ..courses.service import get_course_or_404
+from ..students.service import get_student_or_404
 from . import bp, charts, exports, service, stats
 from .digest import send_absence_digest
 from .forms import CorrectionForm, PreferencesForm
@@ -68,8 +70,7 @@ def session(session_id: int):
 def correct(session_id: int, student_id: int):
     """Mark a student present or absent by hand (reason required, audited)."""
     sess = _session_or_404(session_id)
-    if service.owned_student(current_user.id, student_id) is None:
-        abort(404)
+    get_student_or_404(student_id)
     form = CorrectionForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -95,9 +96,7 @@ def digest(session_id: int):
 @bp.get("/students/<int:student_id>")
 def student(student_id: int):
     """A student's attendance history and percentage."""
-    st = service.owned_student(current_user.id, student_id)
-    if st is None:
-        abort(404)
+    st = get_student_or_404(student_id)
     show = request.args.get("show", "all")
     return render_template("reports/student.html", student=st, stat=stats.student_rate(st), show=show,
                            history=stats.student_history_page(st, _page(), show),
@@ -157,7 +156,7 @@ def preferences():
 
 
 def _session_or_404(session_id: int):
-    sess = service.owned_session(current_user.id, session_id)
+    sess = get_session(session_id, current_user.id)
     if sess is None:
         abort(404)
     return sess

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from .. import db
+from ..attendance.service import get_session
 from ..models import (
     AttendanceCorrection,
     AttendanceRecord,
@@ -63,23 +64,6 @@ def paginate(stmt: Select, page: int, per_page: int = PER_PAGE) -> Page:
     page = min(max(1, page), max(1, ceil(total / per_page)))
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(list(rows), page, per_page, total)
-
-
-# --- ownership: every id in a URL is looked up through the logged-in teacher ---------------------
-
-def owned_session(teacher_id: int, session_id: int) -> AttendanceSession | None:
-    """The session if its course belongs to the teacher."""
-    return db.session.scalar(
-        select(AttendanceSession).join(Course)
-        .where(AttendanceSession.id == session_id, Course.teacher_id == teacher_id)
-    )
-
-
-def owned_student(teacher_id: int, student_id: int) -> Student | None:
-    """The student if their course belongs to the teacher."""
-    return db.session.scalar(
-        select(Student).join(Course).where(Student.id == student_id, Course.teacher_id == teacher_id)
-    )
 
 
 # --- what counts ----------------------------------------------------------------------------------
@@ -240,7 +224,7 @@ def set_mark(session_id: int, student_id: int, teacher_id: int, present: bool, r
         raise CorrectionError("Give a reason for the change; it is kept in the audit log.")
     if len(reason) > REASON_MAX:
         raise CorrectionError(f"Keep the reason under {REASON_MAX} characters.")
-    session = owned_session(teacher_id, session_id)
+    session = get_session(session_id, teacher_id)
     student = db.session.get(Student, student_id)
     if session is None or student is None or student.course_id != session.course_id:
         raise CorrectionError("That student is not enrolled in this session's course.")
