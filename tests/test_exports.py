@@ -151,3 +151,14 @@ def test_email_absence_list_button_sends_even_when_setting_off(app, client, seed
 def test_digest_for_missing_session_is_none(app):
     with app.app_context():
         assert send_absence_digest(999) is None
+
+
+def test_ending_a_session_queues_the_digest_when_enabled(app, client, seeded):
+    from app.attendance.service import create_session, end_session
+
+    client.post("/reports/preferences", data={"absence_digest": "y"})
+    with app.app_context():
+        sid = create_session(seeded["course"], "0", "Room camera", None)
+        assert end_session(sid) is True
+        (message,) = db.session.scalars(select(OutboxMessage)).all()
+        assert "Absent (4 of 4):" in message.body  # nobody was marked in the new session

@@ -258,3 +258,16 @@ def test_absence_digest_preference_toggles(app, client, seeded):
     client.post("/reports/preferences", data={})
     with app.app_context():
         assert db.session.get(Teacher, seeded["teacher"]).absence_digest is False
+
+
+def test_camera_does_not_undo_a_teacher_mark(app, client, seeded):
+    from app.attendance.service import mark_present
+
+    s1, r03 = seeded["sessions"][0], seeded["students"]["R03"]
+    client.post(f"/reports/sessions/{s1}/students/{r03}/mark", data={"mark": "present", "reason": "Signed sheet"})
+    client.post(f"/reports/sessions/{s1}/students/{r03}/mark", data={"mark": "absent", "reason": "Wrong person"})
+    with app.app_context():
+        assert mark_present(s1, r03, 0.9, T0, None) is False
+        record = db.session.scalar(select(AttendanceRecord).where(AttendanceRecord.session_id == s1,
+                                                                  AttendanceRecord.student_id == r03))
+        assert (record.present, record.marked_by) == (False, "teacher")
