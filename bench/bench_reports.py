@@ -160,7 +160,9 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--db", type=Path, default=ROOT / "bench" / "out" / "reports.sqlite")
+    parser.add_argument("--drop-index", default="", help="drop this index after seeding, to measure what it buys")
     args = parser.parse_args()
+    args.db = args.db.resolve()  # Flask-SQLAlchemy would read a relative SQLite path under instance/
     logging.basicConfig(level=logging.WARNING)
     args.db.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
@@ -168,11 +170,16 @@ def main() -> None:
         t = time.perf_counter()
         ids = seed(app, args.students, args.sessions)
         seed_s = time.perf_counter() - t
+        if args.drop_index:
+            with app.app_context():
+                db.session.execute(text(f'DROP INDEX "{args.drop_index}"'))
+                db.session.commit()
         results = measure(app, ids, args.sessions, args.repeat)
         with app.app_context():
             db.engine.dispose()
     print(f"{args.students} students x {args.sessions} sessions = {ids['records']:,} records "
-          f"(seeded in {seed_s:.1f} s), median/max of {args.repeat} requests after a warm-up\n")
+          f"(seeded in {seed_s:.1f} s), median/max of {args.repeat} requests after a warm-up"
+          + (f", WITHOUT index {args.drop_index}" if args.drop_index else "") + "\n")
     print("| page | median ms | max ms | status |\n|---|---:|---:|---:|")
     for label, med, worst, status in results:
         print(f"| {label} | {med:.0f} | {worst:.0f} | {status} |")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook

@@ -20,7 +20,6 @@ from ..models import (
     AttendanceCorrection,
     AttendanceRecord,
     AttendanceSession,
-    Course,
     Student,
     Teacher,
     UnknownSighting,
