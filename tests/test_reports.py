@@ -271,3 +271,21 @@ def test_camera_does_not_undo_a_teacher_mark(app, client, seeded):
         record = db.session.scalar(select(AttendanceRecord).where(AttendanceRecord.session_id == s1,
                                                                   AttendanceRecord.student_id == r03))
         assert (record.present, record.marked_by) == (False, "teacher")
+
+
+def test_low_threshold_is_configurable(app, client, seeded):
+    app.config["ATTENDANCE_LOW_THRESHOLD"] = 0.5
+    html = text(client.get(f"/reports/courses/{seeded['course']}?low=1"))
+    assert [r.split()[0] for r in rows(html, "student-stats")] == ["R03"]
+    assert "Only under 50%" not in html and "Show everyone" in html
+
+
+def test_sessions_list_paginates(app, client, seeded):
+    with app.app_context():
+        db.session.add_all(AttendanceSession(course_id=seeded["course"], source="0", status="ended",
+                                             started_at=T0 - timedelta(days=d + 1)) for d in range(50))
+        db.session.commit()
+    first = text(client.get(f"/reports/courses/{seeded['course']}/sessions"))
+    assert len(rows(first, "sessions")) == 50 and "Page 1 of 2 · 53 rows" in first
+    second = rows(text(client.get(f"/reports/courses/{seeded['course']}/sessions?page=2")), "sessions")
+    assert len(second) == 3 and "2025-11-16 09:00" in second[-1]  # the oldest is last
