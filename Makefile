@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app run
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test setup deps dev-deps weights db browser bench bench-deps clean
+.PHONY: run test setup deps dev-deps weights db browser bench bench-deps bench-reports clean
 
 run: setup
 	$(BIN)/python run.py
@@ -63,6 +63,10 @@ $(BENCH_STAMP): requirements.txt bench/requirements-bench.txt
 bench: weights bench-deps
 	$(BENCH_BIN)/python bench/bench_recognition.py
 	$(BENCH_BIN)/python bench/bench_detector.py
+
+# Report pages at 100,000 attendance records (main venv: no OpenCV contrib needed).
+bench-reports: deps
+	$(BIN)/python bench/bench_reports.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
