@@ -9,6 +9,7 @@ import functools
 from pathlib import Path
 
 import cv2
+import pytest
 import numpy as np
 
 from app.vision.detector import FaceDetector
@@ -176,3 +177,34 @@ def wait_for(predicate, timeout: float = 30.0, every: float = 0.05) -> bool:
             return True
         time.sleep(every)
     return bool(predicate())
+
+
+@pytest.fixture
+def sink():
+    """A running MailSink (tests may stop and restart it)."""
+    server = MailSink().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_app(tmp_path, sink):
+    """An app that mails to `sink` and runs videos unpaced with detection on every frame (deterministic)."""
+    from conftest import test_config
+
+    from app import create_app, db
+    from app.attendance.camera_service import camera_service
+    from app.database import upgrade_database
+    from config import Config
+
+    application = create_app(Config, test_config(tmp_path, CAMERA_DETECT_EVERY=1, CAMERA_VIDEO_REALTIME=False,
+                                                 **sink.config()))
+    upgrade_database(application)
+    yield application
+    background = application.extensions.get("background")
+    if background:
+        background.stop()
+    camera_service(application).stop_all()
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -4,40 +4,18 @@ from __future__ import annotations
 import json
 import threading
 
-import pytest
-from conftest import needs_datasets, needs_detector, test_config
+from conftest import needs_datasets, needs_detector
 
-from app import create_app, db
-from app.database import upgrade_database
-from config import Config
-from live_media import PEOPLE, UNKNOWN, MailSink, scene_frames, seed_course, write_video
-
-
-@pytest.fixture
-def sink():
-    server = MailSink().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def cli_app(tmp_path, sink):
-    application = create_app(Config, test_config(tmp_path, CAMERA_DETECT_EVERY=1, CAMERA_VIDEO_REALTIME=False,
-                                                 **sink.config()))
-    upgrade_database(application)
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+from live_media import PEOPLE, UNKNOWN, live_app, scene_frames, seed_course, sink, write_video  # noqa: F401
 
 
 @needs_datasets
 @needs_detector
-def test_attend_video_prints_json_and_mails_the_unknown(cli_app, sink, tmp_path):
-    _, course_id = seed_course(cli_app)
+def test_attend_video_prints_json_and_mails_the_unknown(live_app, sink, tmp_path):
+    _, course_id = seed_course(live_app)
     video = write_video(tmp_path / "room.avi", scene_frames([PEOPLE[3], UNKNOWN, PEOPLE[4]], frames_each=12))
     before = set(threading.enumerate())
-    result = cli_app.test_cli_runner().invoke(args=["attend", "--course", str(course_id), "--source", str(video), "--json"])
+    result = live_app.test_cli_runner().invoke(args=["attend", "--course", str(course_id), "--source", str(video), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output.strip().splitlines()[-1])
     assert set(data) == {"session_id", "marked", "unknown_sightings", "frames", "frames_analysed", "fps",
@@ -49,16 +27,16 @@ def test_attend_video_prints_json_and_mails_the_unknown(cli_app, sink, tmp_path)
     assert set(threading.enumerate()) <= before
 
     stranger = write_video(tmp_path / "stranger.avi", scene_frames([UNKNOWN], frames_each=12, gap=0))
-    again = cli_app.test_cli_runner().invoke(args=["attend", "--course", str(course_id), "--source", str(stranger),
+    again = live_app.test_cli_runner().invoke(args=["attend", "--course", str(course_id), "--source", str(stranger),
                                                    "--no-email"])
     assert again.exit_code == 0, again.output
     assert "marked present (0): nobody" in again.output and "unknown sightings: 1" in again.output
     assert len(sink.messages) == 1  # --no-email
 
 
-def test_attend_errors_are_clear(cli_app, tmp_path):
-    _, course_id = seed_course(cli_app, trained_version=False)
-    runner = cli_app.test_cli_runner()
+def test_attend_errors_are_clear(live_app, tmp_path):
+    _, course_id = seed_course(live_app, trained_version=False)
+    runner = live_app.test_cli_runner()
     result = runner.invoke(args=["attend", "--course", "999", "--source", "0"])
     assert result.exit_code != 0 and "course 999 not found" in result.output
     result = runner.invoke(args=["attend", "--course", str(course_id), "--source", "0"])

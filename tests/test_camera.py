@@ -37,7 +37,7 @@ def drain(events: queue.Queue) -> list:
 @pytest.fixture(scope="module")
 def scene_video(tmp_path_factory):
     path = tmp_path_factory.mktemp("video") / "scene.avi"
-    return write_video(path, scene_frames(PEOPLE[:3] + [UNKNOWN], frames_each=20))
+    return write_video(path, scene_frames(PEOPLE[:3] + [UNKNOWN], frames_each=12))
 
 
 def test_students_marked_once_and_stranger_unknown(scene_video):
@@ -54,7 +54,7 @@ def test_students_marked_once_and_stranger_unknown(scene_video):
     assert len(unknown) == 1 and unknown[0].snapshot is not None
     assert isinstance(got[-1], Finished) and got[-1].status == "ended" and got[-1].message == "the video ended"
     stats = w.stats()
-    assert stats["frames"] == stats["frames_analysed"] == 4 * 30
+    assert stats["frames"] == stats["frames_analysed"] == 4 * 22
     assert stats["seconds_to_first_mark"] is not None and stats["errors"] == 0
 
 

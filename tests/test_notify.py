@@ -2,34 +2,20 @@
 from __future__ import annotations
 
 import pytest
-from conftest import test_config
 
-from app import create_app, db
-from app.database import upgrade_database
+from app import db, notify
 from app.models import OutboxMessage, Teacher
-from app import notify
-from config import Config
-from live_media import MailSink, wait_for
+from live_media import live_app, sink, wait_for  # noqa: F401
 
 
 @pytest.fixture
-def sink():
-    server = MailSink()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_app(tmp_path, sink):
-    application = create_app(Config, test_config(tmp_path, **sink.config()))
-    upgrade_database(application)
-    with application.app_context():
+def mail_app(live_app, sink):
+    """The live app with SMTP stopped (tests start it when they want) and teacher 1."""
+    sink.stop()
+    with live_app.app_context():
         db.session.add(Teacher(id=1, name="T", email="t@example.org", password_hash="x"))
         db.session.commit()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return live_app
 
 
 def _message(app, message_id):

@@ -12,7 +12,7 @@ import cv2
 from flask import Flask
 
 from .. import db
-from ..vision.camera import Finished, Marked, StatusChanged, UnknownSeen
+from ..vision.events import Finished, Marked, StatusChanged, UnknownSeen
 from . import service
 
 log = logging.getLogger(__name__)

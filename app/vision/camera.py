@@ -17,6 +17,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from .detector import FaceDetector
+from .events import Finished, Marked, StatusChanged, UnknownSeen
 from .features import FeatureExtractor
 from .preprocess import face_chip
 from .recognizer import Recognizer, RecognizerError
@@ -30,51 +31,6 @@ STREAM_FPS = 15.0
 VIEWER_IDLE_SECONDS = 5.0
 RELOAD_CHECK_SECONDS = 2.0
 STATUS_EVERY_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class Marked:
-    """A student confirmed in N agreeing frames; snapshot is the best chip (192, 192, 3) BGR."""
-
-    session_id: int
-    student_id: int
-    score: float
-    first_seen: datetime
-    snapshot: np.ndarray | None
-    track_id: int
-    delay_seconds: float  # from the face's first appearance to the decision (source clock)
-
-
-@dataclass(frozen=True)
-class UnknownSeen:
-    """A face that matched nobody for several frames; one event per track."""
-
-    session_id: int
-    track_id: int
-    score: float
-    seen_at: datetime
-    snapshot: np.ndarray | None
-    email: bool
-
-
-@dataclass(frozen=True)
-class StatusChanged:
-    """The camera went running / offline / ended / stopped / failed."""
-
-    session_id: int
-    status: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Finished:
-    """The worker ended; carries its final counters."""
-
-    session_id: int
-    status: str  # ended | failed
-    message: str
-    frames: int
-    frames_analysed: int
 
 
 @dataclass

@@ -1,0 +1,52 @@
+"""Events the camera worker puts on its queue for the recorder: plain dataclasses, no ORM objects."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Marked:
+    """A student confirmed in N agreeing frames; snapshot is the best chip (192, 192, 3) BGR."""
+
+    session_id: int
+    student_id: int
+    score: float
+    first_seen: datetime
+    snapshot: np.ndarray | None
+    track_id: int
+    delay_seconds: float  # from the face's first appearance to the decision (source clock)
+
+
+@dataclass(frozen=True)
+class UnknownSeen:
+    """A face that matched nobody for several frames; one event per track."""
+
+    session_id: int
+    track_id: int
+    score: float
+    seen_at: datetime
+    snapshot: np.ndarray | None
+    email: bool
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """The camera went running / offline / ended / stopped / failed."""
+
+    session_id: int
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The worker ended; carries its final counters."""
+
+    session_id: int
+    status: str  # ended | failed
+    message: str
+    frames: int
+    frames_analysed: int

@@ -1,0 +1,204 @@
+"""Live loop benchmark: frames per second and delay from a face's first appearance to its mark.
+
+640x480 30 fps videos built from ../shared/datasets/faces94 (1 face, 5 faces), played like a camera
+(real time, late frames dropped) through the real CameraWorker, and through the recipe users pick
+instead (face_recognition / dlib: HOG detector + ResNet embedding of every face of every frame).
+Writes its own section of bench/RESULTS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import queue
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common import app_config, machine_line, new_detector, replace_section  # puts the repo on sys.path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from live_media import PEOPLE, group_frames, train_recognizer, write_video  # noqa: E402
+
+from app.vision.camera import CameraWorker, Marked, UnknownSeen, WorkerSettings  # noqa: E402
+from app.vision.features import get_extractor  # noqa: E402
+from app.vision.sources import CaptureSource  # noqa: E402
+
+FPS = 30.0
+LEAD_SECONDS = 1.0
+SHOW_SECONDS = 5.0
+
+
+def build_videos(folder: Path) -> dict[str, tuple[Path, list[str]]]:
+    """{'1 face': (path, people), '5 faces': (path, people)}: blank lead, then everyone at once."""
+    lead, shown = int(LEAD_SECONDS * FPS), int(SHOW_SECONDS * FPS)
+    videos = {}
+    for name, people in (("1 face", PEOPLE[:1]), ("5 faces", PEOPLE[:5])):
+        videos[name] = (write_video(folder / f"{name.replace(' ', '_')}.avi", group_frames(people, shown, lead), FPS), people)
+    return videos
+
+
+def run_rollcall(path: Path, recognizer, realtime: bool, detect_every: int) -> dict:
+    """The real worker on a video; delays are wall time from the faces' appearance to each Marked event."""
+    cfg = app_config()
+    events: queue.Queue = queue.Queue(maxsize=1000)
+    source = CaptureSource(str(path), live=False, realtime=realtime)
+    source.open()
+    settings = WorkerSettings(session_id=1, confirm_frames=int(cfg["CAMERA_CONFIRM_FRAMES"]),
+                              confirm_window_seconds=float(cfg["CAMERA_CONFIRM_WINDOW_SECONDS"]),
+                              unknown_frames=int(cfg["CAMERA_UNKNOWN_FRAMES"]), detect_every=detect_every)
+    worker = CameraWorker(source, new_detector, get_extractor("pixels"), recognizer, settings, events)
+    delays: list[float] = []
+    unknown = 0
+    start = time.monotonic()
+    worker.start()
+    while worker.is_alive() or not events.empty():
+        try:
+            event = events.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if isinstance(event, Marked):
+            # Real time: the source clock is the wall clock since the source opened.
+            delays.append(time.monotonic() - source._t0 - LEAD_SECONDS if realtime else event.delay_seconds)
+        elif isinstance(event, UnknownSeen):
+            unknown += 1
+    wall = time.monotonic() - start
+    stats = worker.stats()
+    return {"fps": stats["frames"] / wall, "analysed_fps": stats["frames_analysed"] / wall,
+            "frames": stats["frames"], "dropped": stats["dropped_frames"], "marked": len(delays),
+            "unknown": unknown, "delay_median": statistics.median(delays) if delays else None,
+            "delay_max": max(delays) if delays else None, "detect_every": stats["detect_every"]}
+
+
+def detector_ms(frames: list[np.ndarray], repeats: int = 30) -> float:
+    """Median ms per 640x480 frame for the detector alone."""
+    det = new_detector()
+    det.detect(frames[0])
+    times = []
+    for i in range(repeats):
+        t = time.perf_counter()
+        det.detect(frames[i % len(frames)])
+        times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times)
+
+
+def run_dlib(path: Path, people: list[str], seconds: float) -> dict | None:
+    """face_recognition's recipe on the same video, played in real time: every face, every frame."""
+    try:
+        import dlib
+
+        from app.vision.dlib_embedder import model_dir
+    except Exception as exc:  # noqa: BLE001
+        logging.warning("dlib comparison skipped: %s", exc)
+        return None
+    import cv2
+
+    from live_media import TRAIN_FRAMES, person_frames
+
+    folder = model_dir()
+    hog = dlib.get_frontal_face_detector()
+    shapes = dlib.shape_predictor(str(folder / "shape_predictor_68_face_landmarks.dat"))
+    encoder = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
+
+    def encode(rgb: np.ndarray) -> list[np.ndarray]:
+        return [np.array(encoder.compute_face_descriptor(rgb, shapes(rgb, r), 1)) for r in hog(rgb, 1)]
+
+    known, labels = [], []
+    for person in people:
+        for image in person_frames(person)[:TRAIN_FRAMES]:
+            for vec in encode(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))[:1]:
+                known.append(vec)
+                labels.append(person)
+    known_arr = np.array(known)
+    source = CaptureSource(str(path), live=False, realtime=True)
+    source.open()
+    first: dict[str, float] = {}
+    frames = 0
+    start = time.monotonic()
+    while time.monotonic() - start < seconds and (item := source.read()) is not None:
+        frames += 1
+        for vec in encode(cv2.cvtColor(item[0], cv2.COLOR_BGR2RGB)):
+            distances = np.linalg.norm(known_arr - vec, axis=1)
+            if distances.min() <= 0.6:  # face_recognition's default tolerance
+                first.setdefault(labels[int(distances.argmin())], time.monotonic() - source._t0 - LEAD_SECONDS)
+    wall = time.monotonic() - start
+    source.close()
+    delays = list(first.values())
+    return {"fps": frames / wall, "frames": frames, "dropped": source.dropped, "marked": len(delays),
+            "delay_median": statistics.median(delays) if delays else None,
+            "delay_max": max(delays) if delays else None}
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def render(rows: dict, det_ms: float, machine: str, cfg: dict) -> str:
+    lines = [
+        f"Measured {machine}.",
+        "",
+        f"Videos: 640x480 MJPG at {FPS:.0f} fps from faces94 frames the recognizer did not train on; "
+        f"{LEAD_SECONDS:.0f} s of empty room, then the faces for {SHOW_SECONDS:.0f} s. Played like a camera: in real "
+        "time, frames the loop is too late for are dropped. *Delay* is wall time from the faces' first frame to "
+        f"the Marked event (CAMERA_CONFIRM_FRAMES={cfg['CAMERA_CONFIRM_FRAMES']} agreeing recognitions). "
+        f"Detector alone: {det_ms:.1f} ms per 640x480 frame (300x300 blob).",
+        "",
+        "| video | loop | fps processed | detections/s | frames dropped | marked | unknown | delay median / max (s) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (video, loop), r in rows.items():
+        if r is None:
+            continue
+        lines.append(f"| {video} | {loop} | {r['fps']:.1f} | {fmt(r.get('analysed_fps'), 1)} | {r['dropped']} | "
+                     f"{r['marked']}/{r['expected']} | {r.get('unknown', 'n/a')} | "
+                     f"{fmt(r['delay_median'])} / {fmt(r['delay_max'])} |")
+    lines += [
+        "",
+        "Loops: *rollcall adaptive* is the app's default (CAMERA_DETECT_EVERY=0: detect on every frame while that "
+        "keeps up with the camera, else on every n-th and keep tracks in between; each track is recognised until "
+        "it is decided, not every frame); *rollcall every frame, max speed* detects on every frame with the video "
+        "unpaced (the loop's capacity). *face_recognition (dlib)* is HOG detection plus a ResNet embedding of "
+        "every face of every frame, nearest enrolled embedding within 0.6, marked on the first match.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-dlib", action="store_true", help="Skip the face_recognition (dlib) comparison.")
+    parser.add_argument("--no-write", action="store_true", help="Print only; leave RESULTS.md alone.")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    cfg = app_config()
+    recognizer = train_recognizer(new_detector(), {p: i + 1 for i, p in enumerate(PEOPLE)})
+    rows: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        videos = build_videos(Path(tmp))
+        import cv2
+
+        cap = cv2.VideoCapture(str(videos["5 faces"][0]))
+        sample = [cap.read()[1] for _ in range(40)][-10:]
+        cap.release()
+        det_ms = detector_ms(sample)
+        for video, (path, people) in videos.items():
+            for loop, realtime, every in (("rollcall adaptive", True, 0), ("rollcall every frame, max speed", False, 1)):
+                rows[(video, loop)] = run_rollcall(path, recognizer, realtime, every) | {"expected": len(people)}
+                print(video, loop, rows[(video, loop)], flush=True)
+            if not args.no_dlib:
+                result = run_dlib(path, people, seconds=LEAD_SECONDS + 3.0)
+                rows[(video, "face_recognition (dlib)")] = result and result | {"expected": len(people)}
+                print(video, "dlib", result, flush=True)
+    body = render(rows, det_ms, machine_line(), cfg)
+    print(body)
+    if not args.no_write:
+        replace_section("live", "Live attendance: frame rate and delay to mark (bench_live.py)", body)
+    # No thread may outlive the run (the worker is a daemon, but it must have ended).
+    assert all(not t.name.startswith("camera-") for t in threading.enumerate())
+
+
+if __name__ == "__main__":
+    main()
