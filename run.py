@@ -10,6 +10,7 @@ app = create_app()
 if __name__ == "__main__":
     from waitress import serve
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     start_background(app)
     # MJPEG viewers each hold a thread for as long as they watch; 16+ keeps the rest of the app responsive.
     threads = max(16, int(os.environ.get("WAITRESS_THREADS", 16)))

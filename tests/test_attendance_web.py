@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app import create_app, db
 from app.attendance.camera_service import camera_service
+from app.background import start_background
 from app.database import upgrade_database
 from app.models import AttendanceSession, OutboxMessage, Teacher
 from config import Config
@@ -21,6 +22,8 @@ def web_app(tmp_path):
     application = create_app(Config, test_config(tmp_path, MAIL_PASSWORD="hunter2-secret", MAIL_USER="bot@example.org"))
     upgrade_database(application)
     yield application
+    if application.extensions.get("background"):
+        application.extensions["background"].stop()
     camera_service(application).stop_all()
     with application.app_context():
         db.session.remove()
@@ -79,6 +82,7 @@ def test_live_session_from_a_video_file(web_app, tmp_path):
     client = web_app.test_client()
     login(client, teacher_id)
     before = set(threading.enumerate())
+    background = start_background(web_app, force=True)
     r = client.post("/attendance/start", data={"course_id": course_id, "source_kind": "video", "video": "room1.avi"})
     assert r.status_code == 302 and "/attendance/" in r.headers["Location"]
     session_id = int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
@@ -98,7 +102,14 @@ def test_live_session_from_a_video_file(web_app, tmp_path):
         chunk = next(stream.response)
         assert chunk.startswith(b"--frame\r\nContent-Type: image/jpeg") and b"\xff\xd8" in chunk
         stream.close()
-    assert wait_for(lambda: client.get(f"/attendance/{session_id}/status").get_json()["camera"]["frames"] > 5, 30)
+    assert wait_for(lambda: client.get(f"/attendance/{session_id}/status").get_json()["present"] >= 1, 60, 0.2)
+    marked = client.get(f"/attendance/{session_id}/status").get_json()["marked"][0]
+    assert marked["name"] == f"Student {PEOPLE[0]}" and marked["snapshot_url"]
+    image = client.get(marked["snapshot_url"])
+    assert image.status_code == 200 and image.data.startswith(b"\xff\xd8")
+    image.close()
+    assert client.get(f"/attendance/{session_id}/snapshots/..%2Frollcall.sqlite").status_code == 404
+    assert f"Student {PEOPLE[0]}" in client.get(f"/attendance/{session_id}").get_data(as_text=True)
     # Someone else's session is not found.
     login(client, other_id)
     assert client.get(f"/attendance/{session_id}/status").status_code == 404
@@ -110,6 +121,7 @@ def test_live_session_from_a_video_file(web_app, tmp_path):
         session = db.session.get(AttendanceSession, session_id)
         assert session.status == "ended" and session.frames > 0
     assert not camera_service(web_app).worker(session_id).is_alive()
+    background.stop()
     assert set(threading.enumerate()) <= before
     assert "room1.avi" in client.get("/attendance/").get_data(as_text=True)
 

@@ -36,7 +36,6 @@ class CameraService:
 
     def start(self, course_id: int, source_text: str, teacher_id: int | None = None, email: bool = True) -> int:
         """Open the camera, create the session and start its worker; returns the session id."""
-        config = self.app.config
         course = service.course_for_start(course_id, teacher_id)
         try:
             kind, target = parse_source(source_text)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   send_from_directory, url_for)
 from flask_login import current_user, login_required
 
 from . import bp, service
@@ -71,6 +72,9 @@ def status(session_id: int):
     worker = camera_service(current_app._get_current_object()).worker(session_id)
     summary = service.session_summary(session_id)
     summary["camera"] = worker.stats() if worker else None
+    for m in summary["marked"]:
+        m["snapshot_url"] = url_for("attendance.snapshot", session_id=session_id, name=m["snapshot"]) \
+            if m["snapshot"] else None
     return jsonify(summary)
 
 
@@ -95,6 +99,14 @@ def stream(session_id: int):
 
     return Response(frames(), mimetype="multipart/x-mixed-replace; boundary=frame",
                     headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/<int:session_id>/snapshots/<name>")
+def snapshot(session_id: int, name: str):
+    """A face snapshot of this session (marked student or unknown person)."""
+    _session_or_404(session_id)
+    folder = f"{current_app.config['SNAPSHOT_DIR']}/session_{session_id}"
+    return send_from_directory(folder, name, max_age=0)  # safe_join inside refuses "../"
 
 
 def _session_or_404(session_id: int):

@@ -159,7 +159,8 @@ def session_summary(session_id: int) -> dict[str, Any]:
         UnknownSighting.session_id == session_id))
     marked = [{"student_id": s.id, "name": s.name, "roll_number": s.roll_number,
                "first_seen_at": r.first_seen_at.isoformat() if r.first_seen_at else None,
-               "score": r.score} for r, s in rows]
+               "score": r.score, "snapshot": r.snapshot.rsplit("/", 1)[-1] if r.snapshot else None}
+              for r, s in rows]
     return {"session_id": session_id, "status": session.status, "status_message": session.status_message,
             "marked": marked, "present": len(marked), "absent": max(0, enrolled - len(marked)),
             "unknown": unknown, "enrolled": enrolled}

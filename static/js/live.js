@@ -25,7 +25,12 @@
       list.textContent = "";
       data.marked.forEach(function (m) {
         var li = document.createElement("li");
-        li.textContent = m.name + " (" + m.roll_number + ")";
+        if (m.snapshot_url) {
+          var img = document.createElement("img");
+          img.src = m.snapshot_url; img.width = 48; img.height = 48; img.alt = "";
+          li.appendChild(img);
+        }
+        li.appendChild(document.createTextNode(" " + m.name + " (" + m.roll_number + ")"));
         list.appendChild(li);
       });
     }
