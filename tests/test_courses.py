@@ -51,6 +51,14 @@ def test_detail_shows_panels_and_recognizer_state(client, auth, app):
         db.session.commit()
     page = client.get(f"/courses/{course_id}").data.decode()
     assert "v3" in page and "97.5%" in page and "pixels" in page and "Sam (3)" in page
+    assert "stranger check is strict" not in page
+    with app.app_context():
+        course = db.session.get(Course, course_id)
+        course.recognizer_summary = dict(course.recognizer_summary,
+                                         operating_point=dict(course.recognizer_summary["operating_point"],
+                                                              true_accept_rate=0.2))
+        db.session.commit()
+    assert "only 20% of enrolled faces pass" in client.get(f"/courses/{course_id}").data.decode()
 
 
 def test_delete_course_removes_students_files_and_models(client, auth, app):

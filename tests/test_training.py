@@ -138,6 +138,13 @@ def test_failed_retraining_keeps_the_last_good_recognizer(client, app, course, c
     assert kept.recognizer_version == 1 and kept.recognizer_summary == good
     assert load_recognizer(app.config, course, 1) is not None
 
+    def degenerate(self, X, y):
+        raise ValueError("Found array with 0 feature(s)")
+
+    monkeypatch.setattr("app.courses.training.Recognizer.fit", degenerate)
+    job = _train(client, app, course)
+    assert job.status == "failed" and "upload more photos (about 8 per student)" in job.message
+
     def crash(self, X, y):
         raise MemoryError("out of memory")
 

@@ -8,7 +8,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 # A pragmatic check (one @, a dot in the domain); the email_validator package is not a dependency.
-def _strip(value: str | None) -> str | None:
+def strip_text(value: str | None) -> str | None:
+    """WTForms filter: surrounding spaces are never meant."""
     return value.strip() if isinstance(value, str) else value
 
 
@@ -19,8 +20,8 @@ MIN_PASSWORD_LENGTH = 8
 class SignupForm(FlaskForm):
     """A new teacher account."""
 
-    name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    email = StringField("Email", filters=[_strip], validators=[DataRequired(), Length(max=254),
+    name = StringField("Name", filters=[strip_text], validators=[DataRequired(), Length(max=120)])
+    email = StringField("Email", filters=[strip_text], validators=[DataRequired(), Length(max=254),
                                              Regexp(EMAIL_PATTERN, message="Enter a valid email address.")])
     password = PasswordField("Password", validators=[
         DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200,
@@ -31,7 +32,7 @@ class SignupForm(FlaskForm):
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = StringField("Email", filters=[_strip], validators=[DataRequired(), Length(max=254)])
+    email = StringField("Email", filters=[strip_text], validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired()])
 
 

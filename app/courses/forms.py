@@ -5,15 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+from ..auth.forms import strip_text
 
 
 class CourseForm(FlaskForm):
     """Create or rename a course."""
 
-    name = StringField("Course name", filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    name = StringField("Course name", filters=[strip_text], validators=[DataRequired(), Length(max=200)])
 
 
 class ActionForm(FlaskForm):

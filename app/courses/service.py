@@ -60,13 +60,15 @@ def rename_course(course: Course, name: str) -> None:
 
 def delete_course(course: Course, config: Mapping[str, Any]) -> None:
     """Delete a course with its students, their face images and its trained recognizers."""
+    from ..students.enrollment import delete_student_files  # students import this module: import late
+
     student_ids = [s.id for s in course.students]
     course_id = course.id
     db.session.delete(course)
     db.session.commit()
     # Files go after the commit: a failed commit must not leave rows pointing at deleted images.
     for sid in student_ids:
-        shutil.rmtree(Path(config["DATASET_DIR"]) / str(sid), ignore_errors=True)
+        delete_student_files(config["DATASET_DIR"], sid)
     shutil.rmtree(recognizer_folder(config, course_id), ignore_errors=True)
     log.info("course %s deleted with %d students", course_id, len(student_ids))
 

@@ -90,6 +90,11 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
         rec = Recognizer(target_far=float(config["RECOGNIZER_TARGET_FAR"]), min_images=min_images).fit(X, labels)
     except RecognizerError as exc:
         raise TrainingError(str(exc)) from exc
+    except ValueError as exc:  # scikit-learn refusing degenerate data (very few images or students)
+        log.exception("training course %s failed inside the recognizer", course.id)
+        raise TrainingError(
+            f"Training could not use these images ({exc}). This usually means too few images or students: "
+            f"upload more photos (about {config['RECOGNIZER_RECOMMENDED_IMAGES']} per student) and retrain.") from exc
     progress(0.9, "Saving the recognizer")
     version = next_version(config, course)
     summary = _summary(course, rec, counts, min_images, int(config["RECOGNIZER_RECOMMENDED_IMAGES"]), version)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -240,8 +241,6 @@ def enroll_image_files(student_id: int, files: list[Path], config: Mapping[str, 
 
 def delete_student_files(dataset_dir: str | Path, student_id: int) -> None:
     """Remove dataset/<student_id>/ entirely."""
-    import shutil
-
     shutil.rmtree(Path(dataset_dir) / str(student_id), ignore_errors=True)
 
 

@@ -6,15 +6,15 @@ from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..auth.forms import EMAIL_PATTERN, _strip
+from ..auth.forms import EMAIL_PATTERN, strip_text
 
 
 class StudentForm(FlaskForm):
     """Add or edit a student."""
 
-    name = StringField("Name", filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    roll_number = StringField("Roll number", filters=[_strip], validators=[DataRequired(), Length(max=50)])
-    email = StringField("Email (optional)", filters=[_strip], validators=[
+    name = StringField("Name", filters=[strip_text], validators=[DataRequired(), Length(max=200)])
+    roll_number = StringField("Roll number", filters=[strip_text], validators=[DataRequired(), Length(max=50)])
+    email = StringField("Email (optional)", filters=[strip_text], validators=[
         Optional(), Length(max=254), Regexp(EMAIL_PATTERN, message="Enter a valid email address.")])
 
 
