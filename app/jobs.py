@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from flask import Flask, abort
+from flask import Flask, abort, current_app
 
 from . import db
 from .models import Course, Job, utcnow
@@ -36,6 +36,8 @@ class _Runner:
     pending: "queue.Queue[tuple[int, Work, dict[str, Any]] | None]" = field(default_factory=queue.Queue)
     thread: threading.Thread | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Jobs submitted in this process and not finished: anything else "running" was cut off by a restart.
+    active: set[int] = field(default_factory=set)
 
 
 def _runner(app: Flask) -> _Runner:
@@ -56,6 +58,7 @@ def create_job(kind: str, course_id: int, student_id: int | None = None, message
 def submit(app: Flask, job_id: int, work: Work, **kwargs: Any) -> None:
     """Queue work for a Job row; starts the worker thread lazily unless START_BACKGROUND is off."""
     runner = _runner(app)
+    runner.active.add(job_id)
     runner.pending.put((job_id, work, kwargs))
     if not app.config.get("START_BACKGROUND", True):
         return
@@ -139,6 +142,7 @@ def _run(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> None:
                 _set(job_id, status="done", progress=1.0, result=result or {}, finished_at=utcnow(),
                      message=(result or {}).get("message", "Finished"))
         finally:
+            _runner(app).active.discard(job_id)
             db.session.remove()
 
 
@@ -159,11 +163,22 @@ def report_progress(job_id: int | None, fraction: float, message: str) -> None:
 
 
 def latest_job(course_id: int, kind: str, student_id: int | None = None) -> Job | None:
-    """The newest job of a kind for a course (and student)."""
+    """The newest job of a kind for a course (and student); one cut off by a restart is marked failed."""
     query = db.select(Job).where(Job.course_id == course_id, Job.kind == kind)
     if student_id is not None:
         query = query.where(Job.student_id == student_id)
-    return db.session.scalar(query.order_by(Job.id.desc()).limit(1))
+    job = db.session.scalar(query.order_by(Job.id.desc()).limit(1))
+    if job is not None:
+        close_if_orphaned(job)
+    return job
+
+
+def close_if_orphaned(job: Job) -> None:
+    """Mark a queued/running job failed when this process is not running it (the server restarted)."""
+    if job.status in ("queued", "running") and job.id not in _runner(current_app._get_current_object()).active:
+        job.status, job.finished_at = "failed", utcnow()
+        job.message = "Interrupted because the server restarted. Start it again."
+        db.session.commit()
 
 
 def get_job_or_404(course: Course, job_id: int) -> Job:
@@ -171,4 +186,5 @@ def get_job_or_404(course: Course, job_id: int) -> Job:
     job = db.session.get(Job, job_id)
     if job is None or job.course_id != course.id:
         abort(404)
+    close_if_orphaned(job)
     return job

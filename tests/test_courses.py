@@ -117,9 +117,28 @@ def test_job_page_shows_progress_and_json(client, auth, app):
     course_id = course_of(app)
     with app.app_context():
         job_id = jobs.create_job("train", course_id).id
+        jobs.submit(app, job_id, lambda job_id: {"message": "All done", "n_students": 2})
         jobs.report_progress(job_id, 0.4, "Halfway there")
     page = client.get(f"/courses/{course_id}/jobs/{job_id}").data.decode()
     assert 'http-equiv="refresh"' in page and "Halfway there" in page
     data = client.get(f"/courses/{course_id}/jobs/{job_id}", headers={"Accept": "application/json"}).get_json()
     assert data["status"] == "queued" and data["progress"] == pytest.approx(0.4)
+    assert jobs.run_pending(app) == 1
+    data = client.get(f"/courses/{course_id}/jobs/{job_id}", headers={"Accept": "application/json"}).get_json()
+    assert data["status"] == "done" and data["message"] == "All done" and data["result"]["n_students"] == 2
     assert client.get(f"/courses/{course_id}/jobs/{job_id + 1}").status_code == 404
+
+
+def test_job_cut_off_by_a_restart_is_closed_and_training_can_start(client, auth, app):
+    auth.signup_and_login()
+    course_id = course_of(app)
+    with app.app_context():
+        orphan = jobs.create_job("train", course_id)  # a row left "running" by a previous process
+        orphan.status = "running"
+        db.session.commit()
+        orphan_id = orphan.id
+    page = client.get(f"/courses/{course_id}/jobs/{orphan_id}").data.decode()
+    assert "Interrupted because the server restarted" in page
+    response = client.post(f"/courses/{course_id}/train", follow_redirects=True)
+    assert "already running" not in response.data.decode()
+    assert jobs.run_pending(app) == 1
