@@ -178,7 +178,7 @@ def _verdict(rows: dict) -> str:
             keeps_up = r["fps"] >= 0.9 * FPS
             within = r["delay_max"] is not None and r["delay_max"] <= 1.0 and r["marked"] == r["expected"]
             out.append(f"{video}: {'keeps up with' if keeps_up else 'falls behind'} {FPS:.0f} fps "
-                       f"(detecting on every {r['detect_every']}. frame at the end), "
+                       f"(detector on 1 frame in {r['detect_every']} at the end), "
                        f"{'everyone marked within 1 s' if within else 'NOT everyone marked within 1 s'}.")
     return "Verdict: " + " ".join(out)
 

@@ -17,6 +17,8 @@ URL_SCHEMES = ("rtsp", "rtsps", "http", "https", "rtmp")
 # cv2 waits this long for a network stream to open or deliver before giving up (ffmpeg backend).
 OPEN_TIMEOUT_MS = 5000
 READ_TIMEOUT_MS = 5000
+# A webcam driver keeps about this many frames (V4L2's default); a loop later than that loses frames.
+CAMERA_BUFFER_FRAMES = 4
 
 
 class SourceError(RuntimeError):
@@ -113,13 +115,13 @@ class CaptureSource:
     def _read_file(self) -> tuple[np.ndarray, float] | None:
         assert self._cap is not None
         if self.realtime:
-            # Behave like a camera: wait for the frame's time, and skip frames we are too late for.
+            # Behave like a camera: wait for the frame's time, and skip frames its buffer would have lost.
             due = self._t0 + self._index / self.fps
             now = time.monotonic()
             if now < due:
                 time.sleep(due - now)
             else:
-                while now - due > 2.0 / self.fps:
+                while now - due > CAMERA_BUFFER_FRAMES / self.fps:
                     if not self._cap.grab():
                         return None
                     self._index += 1
