@@ -142,3 +142,14 @@ def test_job_cut_off_by_a_restart_is_closed_and_training_can_start(client, auth,
     response = client.post(f"/courses/{course_id}/train", follow_redirects=True)
     assert "already running" not in response.data.decode()
     assert jobs.run_pending(app) == 1
+
+
+def test_names_are_escaped_and_deletes_confirm_without_inline_js(client, auth, app):
+    auth.signup_and_login()
+    client.post("/courses/create", data={"name": "O'Brien <script>alert(1)</script>"})
+    with app.app_context():
+        course_id = db.session.scalar(db.select(Course.id))
+    page = client.get(f"/courses/{course_id}/edit").data.decode()
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
+    assert "onsubmit" not in page and 'data-confirm="Delete O&#39;Brien &lt;script&gt;' in page
+    assert "/static/js/confirm.js" in page

@@ -176,6 +176,9 @@ def test_bulk_enroll_command_creates_and_matches_students(app, runner, auth, tmp
         students = {s.roll_number: len(s.samples) for s in db.session.scalars(db.select(Student))}
     assert students == {"101": 3, "Newbie": 3}
     assert runner.invoke(args=["enroll", "--course", "999", str(root)]).exit_code != 0
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(args=["enroll", "--course", str(course_id), str(tmp_path / "empty")])
+    assert result.exit_code != 0 and "one folder of photos per student" in result.output
 
 
 def test_gate_ignores_a_box_nested_in_the_face_and_edge_artifacts():
