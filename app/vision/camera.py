@@ -62,7 +62,7 @@ class CameraWorker(threading.Thread):
         self._lock = threading.Condition()
         self._jpeg: bytes | None = None
         self._jpeg_seq = 0
-        self._viewer_at = 0.0
+        self._viewer_at = self._last_jpeg = 0.0
         self.status, self.message = "starting", ""
         self.frames = self.frames_analysed = self.errors = self.dropped_events = 0
         self.fps = 0.0
@@ -110,7 +110,12 @@ class CameraWorker(threading.Thread):
             self.source.close()
             self.ended_at = time.monotonic()
             self._set_status(final, message)
-            self._put(Finished(self.settings.session_id, final, message, self.frames, self.frames_analysed))
+            try:
+                # The end must reach the writer (it closes the session), so this one put may wait a little.
+                self.events.put(Finished(self.settings.session_id, final, message, self.frames,
+                                         self.frames_analysed), timeout=5.0)
+            except queue.Full:
+                log.error("session %s: event queue full, the session end was not recorded", self.settings.session_id)
             with self._lock:
                 self._lock.notify_all()
 
@@ -239,7 +244,7 @@ class CameraWorker(threading.Thread):
     # ----- live view -------------------------------------------------------------------------
     def _publish(self, frame: np.ndarray) -> None:
         now = time.monotonic()
-        if now - self._viewer_at > VIEWER_IDLE_SECONDS or now - getattr(self, "_last_jpeg", 0.0) < 1.0 / STREAM_FPS:
+        if now - self._viewer_at > VIEWER_IDLE_SECONDS or now - self._last_jpeg < 1.0 / STREAM_FPS:
             return
         self._last_jpeg = now
         # Draw and encode outside the lock; only the finished bytes are swapped in under it.
