@@ -190,3 +190,49 @@ def test_gate_ignores_a_box_nested_in_the_face_and_edge_artifacts():
     corner = FaceBox(120, 100, 180, 200, 0.98)  # clipped by the 180x200 frame's edge
     assert quality.merge_boxes([face], [corner], (200, 180, 3)) == [face]
     assert quality.merge_boxes([], [corner], (200, 180, 3)) == [corner]
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_bulk_zip_upload_runs_as_a_job_with_safe_names(client, auth, app, tmp_path):
+    auth.signup_and_login()
+    course_id = course_of(app)
+    with app.app_context():
+        db.session.add(Student(course_id=course_id, name="Existing", roll_number="101"))
+        db.session.commit()
+    people = faces94_people(DATASETS, 2)
+    entries = {f"class/101/{p.name}": p.read_bytes() for p in images_of(people[0], 2)}
+    entries.update({f"class/Zoë Park/{p.name}": p.read_bytes() for p in images_of(people[1], 2)})
+    entries.update({"../../evil.jpg": b"x", "class/101/../../../evil2.jpg": b"x", "class/101/notes.txt": b"hi"})
+    response = client.post(f"/courses/{course_id}/students/bulk", content_type="multipart/form-data",
+                           data={"archive": (io.BytesIO(_zip(entries)), "class.zip")})
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    assert jobs.run_pending(app) == 1
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "2 folders: 1 new students, 4 faces accepted, 1 rejected" in page and "Zoë Park" in page
+    with app.app_context():
+        students = {s.roll_number: (s.name, len(s.samples)) for s in db.session.scalars(db.select(Student))}
+    assert students == {"101": ("Existing", 2), "Zoë Park": ("Zoë Park", 2)}
+    assert "evil2.jpg: not a JPEG or PNG image" in page  # a traversal name lands inside the folder, then fails the check
+    assert list(Path(app.config["UPLOAD_DIR"]).iterdir()) == []
+    assert not list(Path(app.config["INSTANCE_DIR"]).parent.rglob("evil*.jpg"))
+
+
+def test_bulk_zip_rejects_a_non_zip_and_an_empty_zip(client, auth, app):
+    auth.signup_and_login()
+    course_id = course_of(app)
+    for content, reason in [(b"PK not really", "not a readable ZIP file"), (_zip({"a.jpg": b"x"}), "the ZIP has no folder of photos")]:
+        page = client.post(f"/courses/{course_id}/students/bulk", content_type="multipart/form-data",
+                           data={"archive": (io.BytesIO(content), "class.zip")}, follow_redirects=True).data.decode()
+        assert f"ZIP rejected: {reason}" in page
+    assert list(Path(app.config["UPLOAD_DIR"]).iterdir()) == []
+    with app.app_context():
+        assert db.session.scalar(db.select(Job)) is None

@@ -34,3 +34,9 @@ class RosterForm(FlaskForm):
     """A CSV file: name, roll number, email."""
 
     roster = FileField("Roster CSV", validators=[FileRequired("Choose a CSV file.")])
+
+
+class BulkUploadForm(FlaskForm):
+    """A ZIP holding one folder of photos per student."""
+
+    archive = FileField("ZIP file", validators=[FileRequired("Choose a ZIP file.")])

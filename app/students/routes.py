@@ -1,17 +1,20 @@
 """Student views: list, add, edit, delete, roster import, photo/video enrollment, face images."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, send_from_directory, url_for
 from flask_login import login_required
 
-from .. import jobs
+from .. import db, jobs
 from ..courses.forms import ActionForm
 from ..courses.service import get_course_or_404
+from ..models import Course
 from . import bp
 from .enrollment import EnrollmentError, enroll_photos, enroll_video, store_video
-from .forms import PhotoUploadForm, RosterForm, StudentForm, VideoUploadForm
+from .bulk import enroll_folder, unpack_zip
+from .forms import BulkUploadForm, PhotoUploadForm, RosterForm, StudentForm, VideoUploadForm
 from .service import (StudentError, create_student, delete_sample, delete_student, get_sample_or_404,
                       get_student_or_404, import_roster, sample_counts, update_student)
 
@@ -69,6 +72,24 @@ def import_roster_view(course_id: int):
 # Endpoint students.import_roster (the view function is renamed so it does not shadow the service).
 bp.add_url_rule("/courses/<int:course_id>/students/import", endpoint="import_roster",
                 view_func=import_roster_view, methods=["GET", "POST"])
+
+
+@bp.route("/courses/<int:course_id>/students/bulk", methods=["GET", "POST"])
+def bulk(course_id: int):
+    """Enroll a whole class from a ZIP of per-student photo folders, in the background."""
+    course = get_course_or_404(course_id)
+    form = BulkUploadForm()
+    if form.validate_on_submit():
+        try:
+            folder, labels = unpack_zip(form.archive.data.stream, current_app.config["UPLOAD_DIR"])
+        except EnrollmentError as exc:
+            flash(f"ZIP rejected: {exc}.", "error")
+        else:
+            job = jobs.create_job("enroll_bulk", course.id, message="Waiting to read the photos")
+            jobs.submit(current_app._get_current_object(), job.id, run_bulk_job, course_id=course.id,
+                        folder=str(folder), labels=labels)
+            return redirect(url_for("courses.job", course_id=course.id, job_id=job.id))
+    return render_template("students/bulk.html", form=form, course=course)
 
 
 @bp.get("/students/<int:student_id>")
@@ -174,6 +195,21 @@ def run_video_job(job_id: int, student_id: int, path: str) -> dict:
     except EnrollmentError as exc:
         raise jobs.JobError(f"Video rejected: {exc}. Nothing was saved.") from exc
     return result.as_dict()
+
+
+def run_bulk_job(job_id: int, course_id: int, folder: str, labels: dict[str, str]) -> dict:
+    """Job body: enroll an unpacked ZIP, then remove it."""
+    try:
+        course = db.session.get(Course, course_id)
+        if course is None:
+            raise jobs.JobError("The course was deleted.")
+        summary = enroll_folder(course, Path(folder), current_app.config,
+                                lambda fraction, message: jobs.report_progress(job_id, fraction, message), labels)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    summary["message"] = (f"{len(summary['students'])} folders: {summary['created']} new students, "
+                          f"{summary['accepted']} faces accepted, {summary['rejected']} rejected.")
+    return summary
 
 
 def _flash_result(accepted: int, rejected: list[tuple[str, str]]) -> None:
