@@ -155,12 +155,18 @@ def test_delete_one_face_and_the_student(client, app, student, person_images):
     assert _stored(app, student) == ([], [])
 
 
-def test_bulk_enroll_command_creates_and_matches_students(app, runner, auth, tmp_path):
-    auth.signup()
+def _course_with_existing_student(app) -> int:
+    """A course holding student "Existing" with roll number 101 (bulk folders match it)."""
     course_id = course_of(app)
     with app.app_context():
         db.session.add(Student(course_id=course_id, name="Existing", roll_number="101"))
         db.session.commit()
+    return course_id
+
+
+def test_bulk_enroll_command_creates_and_matches_students(app, runner, auth, tmp_path):
+    auth.signup()
+    course_id = _course_with_existing_student(app)
     people = faces94_people(DATASETS, 2)
     root = tmp_path / "bulk"
     for folder, person in zip(("101", "Newbie"), people):
@@ -204,10 +210,7 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 def test_bulk_zip_upload_runs_as_a_job_with_safe_names(client, auth, app, tmp_path):
     auth.signup_and_login()
-    course_id = course_of(app)
-    with app.app_context():
-        db.session.add(Student(course_id=course_id, name="Existing", roll_number="101"))
-        db.session.commit()
+    course_id = _course_with_existing_student(app)
     people = faces94_people(DATASETS, 2)
     entries = {f"class/101/{p.name}": p.read_bytes() for p in images_of(people[0], 2)}
     entries.update({f"class/Zoë Park/{p.name}": p.read_bytes() for p in images_of(people[1], 2)})
