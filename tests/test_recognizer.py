@@ -15,7 +15,7 @@ pytestmark = [needs_datasets, needs_detector]
 def orl():
     from tests.faces import chips_of
 
-    chips, ids = chips_of("orl")
+    chips, ids = chips_of("orl", detect=False)
     X = PixelFeatures().from_chips(list(chips))
     y = np.array([int(i[1:]) for i in ids])  # s1..s40 -> 1..40
     return X, y
@@ -83,6 +83,41 @@ def test_two_students_use_a_genuine_acceptance_threshold(orl):
     rec = Recognizer().fit(X[sel], y[sel])
     assert rec.operating_point_.method == "genuine-tar"
     assert {p.best_label for p in rec.predict(X[sel])} == {1, 2}
+
+
+def test_three_students_calibrate_by_leaving_one_out(orl):
+    X, y = orl
+    sel = np.isin(y, [1, 2, 3])
+    rec = Recognizer().fit(X[sel], y[sel])
+    assert rec.operating_point_.method == "impostor-far"
+    assert rec.operating_point_.n_impostor_scores == 30  # each student held out once
+
+
+def test_two_images_per_student_still_train(orl):
+    X, y = orl
+    keep = np.zeros(len(y), bool)
+    for c in range(1, 9):
+        keep[np.flatnonzero(y == c)[:2]] = True
+    rec = Recognizer().fit(X[keep], y[keep])
+    assert rec.report_.n_images == 16
+    assert rec.operating_point_.method == "impostor-far"
+    rest = np.isin(y, range(1, 9)) & ~keep
+    labels, _ = rec.scores(X[rest])
+    assert np.mean(labels == y[rest]) >= 0.6
+
+
+def test_few_students_still_accept_their_faces(orl):
+    """With 5 students the unknown score must not saturate: enrolled faces get through."""
+    X, y = orl
+    train = np.zeros(len(y), bool)
+    for c in range(1, 6):
+        train[np.flatnonzero(y == c)[:5]] = True
+    rec = Recognizer(target_far=0.05).fit(X[train], y[train])
+    held = np.isin(y, range(1, 6)) & ~train
+    named = np.mean([p.label == t for p, t in zip(rec.predict(X[held]), y[held])])
+    strangers = np.mean([p.label is not None for p in rec.predict(X[np.isin(y, range(30, 41))])])
+    # Before the full-space score, 4-8 students left 0-70% of enrolled faces accepted.
+    assert named >= 0.5 and strangers <= 0.2, (named, strangers)
 
 
 def test_one_student_is_refused_with_a_clear_message(orl):

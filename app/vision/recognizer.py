@@ -23,7 +23,7 @@ from .types import Prediction
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class RecognizerError(ValueError):
@@ -35,7 +35,9 @@ class OperatingPoint:
     """How unknown faces are rejected: the threshold and how it was chosen."""
 
     threshold: float
-    method: str  # "impostor-far" (held-out students as strangers) | "genuine-tar" (too few students)
+    # "impostor-far": held-out students played the strangers; "genuine-tar": only two students, so
+    # 95% of held-out genuine faces are accepted; "none": too few images to hold any out.
+    method: str
     target_far: float
     measured_far: float | None
     true_accept_rate: float | None
@@ -55,6 +57,19 @@ class TrainingReport:
     train_seconds: float
     pca_components: int
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Core:
+    """One fitted PCA -> LDA -> SVM chain plus the class means its unknown score compares with."""
+
+    pca: PCA
+    lda: LinearDiscriminantAnalysis
+    svm: SVC
+    fisher_center: np.ndarray
+    fisher_means: np.ndarray  # (n_classes, n_classes - 1): truncated Fisher space
+    full_center: np.ndarray
+    full_means: np.ndarray  # (n_classes, pca_components): every discriminant direction
 
 
 class Recognizer:
@@ -85,7 +100,7 @@ class Recognizer:
         X, y = self._validate(X, y)
         self.classes_ = np.unique(y)
         self.n_features_in_ = X.shape[1]
-        self.pca_, self.lda_, self.svm_, self.class_means_ = self._fit_core(X, y)
+        self.core_ = self._fit_core(X, y)
         genuine, cv_accuracy = self._genuine_scores(X, y) if self.calibrate else (np.array([]), None)
         impostor = self._impostor_scores(X, y) if self.calibrate else np.array([])
         self.operating_point_ = self._choose_threshold(genuine, impostor)
@@ -97,7 +112,7 @@ class Recognizer:
             cv_accuracy=cv_accuracy,
             operating_point=self.operating_point_,
             train_seconds=time.perf_counter() - start,
-            pca_components=int(self.pca_.n_components_),
+            pca_components=int(self.core_.pca.n_components_),
         )
         return self
 
@@ -122,9 +137,11 @@ class Recognizer:
             )
         return X, y
 
-    def _fit_core(self, X: np.ndarray, y: np.ndarray) -> tuple[PCA, LinearDiscriminantAnalysis, SVC, np.ndarray]:
+    def _fit_core(self, X: np.ndarray, y: np.ndarray) -> _Core:
         """PCA (Fisherfaces rule: at most n - c components) -> shrinkage LDA -> linear SVM."""
         classes = np.unique(y)
+        if len(y) <= len(classes):
+            raise RecognizerError("need more images than students to learn what varies within a face")
         k = max(1, min(self.pca_components, len(y) - len(classes), X.shape[1]))
         # Randomized SVD: full SVD of thousands of 16,384-d images does not finish (see FACTS).
         pca = PCA(n_components=k, svd_solver="randomized" if k < min(X.shape) // 2 else "full",
@@ -134,9 +151,9 @@ class Recognizer:
         lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto").fit(P, y)
         Z = lda.transform(P)
         svm = SVC(kernel="linear", C=self.svm_c).fit(Z, y)
-        Zn = normalize(Z)
-        means = normalize(np.vstack([Zn[y == c].mean(axis=0) for c in classes]))
-        return pca, lda, svm, means
+        fisher_center, fisher_means = _class_directions(Z, y, classes)
+        full_center, full_means = _class_directions(P @ lda.scalings_, y, classes)
+        return _Core(pca, lda, svm, fisher_center, fisher_means, full_center, full_means)
 
     def _genuine_scores(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float | None]:
         """Scores and accuracy on enrollment images held out of training (stratified folds)."""
@@ -152,11 +169,13 @@ class Recognizer:
         scores, correct = [], []
         for f in range(n_folds):
             train, test = fold != f, fold == f
+            if train.sum() <= len(np.unique(y[train])):
+                continue  # one image per student left to learn from: nothing to cross-validate
             core = self._fit_core(X[train], y[train])
             labels, s = _score(core, X[test])
             correct.extend(labels == y[test])
             scores.extend(s[labels == y[test]])
-        return np.asarray(scores), float(np.mean(correct))
+        return np.asarray(scores), (float(np.mean(correct)) if correct else None)
 
     def _impostor_scores(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Scores of students left out of training: stand-ins for strangers at the door."""
@@ -165,10 +184,13 @@ class Recognizer:
             return np.array([])  # leaving one out would leave a single class: LDA needs two
         rng = np.random.default_rng(self.random_state + 1)
         order = rng.permutation(classes)
-        n_folds = int(min(self.calibration_folds, len(classes) - 1))
+        # Every fold must leave at least two students to train on: leave-one-out for small courses.
+        n_folds = len(classes) if len(classes) <= self.calibration_folds else self.calibration_folds
         scores = []
         for f in range(n_folds):
             held = np.isin(y, order[f::n_folds])
+            if (~held).sum() <= len(np.unique(y[~held])):
+                continue
             core = self._fit_core(X[~held], y[~held])
             scores.extend(_score(core, X[held])[1])
         return np.asarray(scores)
@@ -189,7 +211,7 @@ class Recognizer:
         threshold = float(np.quantile(genuine, 0.05)) if len(genuine) else -1.0
         return OperatingPoint(
             threshold=threshold,
-            method="genuine-tar",
+            method="genuine-tar" if len(genuine) else "none",
             target_far=self.target_far,
             measured_far=None,
             true_accept_rate=float(np.mean(genuine >= threshold)) if len(genuine) else None,
@@ -203,7 +225,7 @@ class Recognizer:
         X = self._check_input(X)
         if len(X) == 0:
             return []
-        labels, scores = _score((self.pca_, self.lda_, self.svm_, self.class_means_), X)
+        labels, scores = _score(self.core_, X)
         threshold = self.operating_point_.threshold
         return [
             Prediction(label=_py(label) if score > threshold else None, score=float(score), best_label=_py(label))
@@ -212,10 +234,10 @@ class Recognizer:
 
     def scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Best label and its similarity for each row, before the unknown threshold is applied."""
-        return _score((self.pca_, self.lda_, self.svm_, self.class_means_), self._check_input(X))
+        return _score(self.core_, self._check_input(X))
 
     def _check_input(self, X: np.ndarray) -> np.ndarray:
-        if not hasattr(self, "svm_"):
+        if not hasattr(self, "core_"):
             raise RecognizerError("recognizer is not trained yet")
         X = np.asarray(X, dtype=np.float32)
         if X.ndim == 1:
@@ -274,14 +296,29 @@ class Recognizer:
             "pca_components", "svm_c", "target_far", "min_images", "calibration_folds", "random_state", "calibrate")}
 
 
-def _score(core: tuple, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """SVM label and cosine similarity to that label's mean in LDA space."""
-    pca, lda, svm, means = core
-    Z = lda.transform(pca.transform(X))
-    labels = svm.predict(Z)
-    sims = normalize(Z) @ means.T
-    cols = np.searchsorted(svm.classes_, labels)
-    return labels, sims[np.arange(len(labels)), cols]
+def _class_directions(Z: np.ndarray, y: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre of the training projections and each class's mean unit direction from it."""
+    center = Z.mean(axis=0)
+    Zn = normalize(Z - center)
+    return center, normalize(np.vstack([Zn[y == c].mean(axis=0) for c in classes]))
+
+
+def _score(core: _Core, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The SVM's label, and a similarity in [-1, 1] to that label's mean direction.
+
+    The similarity averages the cosine in the Fisher space the SVM sees (n_classes - 1 dims) with
+    the cosine over every discriminant direction. The first alone collapses with few students
+    (4-8 students: strangers score like enrolled faces); the second keeps them apart. Measured in
+    bench/RESULTS.md ("unknown score").
+    """
+    P = core.pca.transform(X)
+    Z = core.lda.transform(P)
+    labels = core.svm.predict(Z)
+    cols = np.searchsorted(core.svm.classes_, labels)
+    rows = np.arange(len(labels))
+    fisher = (normalize(Z - core.fisher_center) @ core.fisher_means.T)[rows, cols]
+    full = (normalize(P @ core.lda.scalings_ - core.full_center) @ core.full_means.T)[rows, cols]
+    return labels, (fisher + full) / 2.0
 
 
 def _py(value: Any) -> Any:
