@@ -38,8 +38,8 @@ def attend_command(course_id: int, source: str, no_email: bool, as_json: bool) -
     if not as_json:
         click.echo(f"session {session_id}: taking attendance from {worker.source.label} (Ctrl-C to stop)")
     try:
-        while worker.is_alive():
-            worker.join(0.5)
+        while not worker.done.wait(0.5):
+            pass
     except KeyboardInterrupt:
         click.echo("stopping...", err=True)
     worker.stop()

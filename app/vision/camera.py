@@ -59,6 +59,8 @@ class CameraWorker(threading.Thread):
         self.recognizer, self.settings, self.events = recognizer, settings, events
         self.tracker = Tracker(settings.confirm_frames, settings.confirm_window_seconds, settings.unknown_frames)
         self.stop_event = threading.Event()
+        # Set as run() returns; waiting on it survives a Ctrl-C that breaks Thread.join's bookkeeping.
+        self.done = threading.Event()
         self._lock = threading.Condition()
         self._jpeg: bytes | None = None
         self._jpeg_seq = 0
@@ -118,12 +120,14 @@ class CameraWorker(threading.Thread):
                 log.error("session %s: event queue full, the session end was not recorded", self.settings.session_id)
             with self._lock:
                 self._lock.notify_all()
+            self.done.set()
 
     def stop(self, timeout: float | None = 10.0) -> None:
         """Ask the loop to end and wait for it."""
         self.stop_event.set()
-        if self.is_alive() and threading.current_thread() is not self:
-            self.join(timeout)
+        if threading.current_thread() is not self and self.ident is not None:
+            self.done.wait(timeout)
+            self.join(1.0)
 
     def _read(self) -> tuple[np.ndarray, float] | None | bool:
         """A frame, None at the end, or False after a failed read (offline, retried with backoff)."""
