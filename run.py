@@ -10,6 +10,10 @@ app = create_app()
 if __name__ == "__main__":
     from waitress import serve
 
+    from flask.logging import default_handler
+
+    # Our package is also called "app", so Flask's own handler would print every app.* record twice.
+    app.logger.removeHandler(default_handler)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     start_background(app)
     # MJPEG viewers each hold a thread for as long as they watch; 16+ keeps the rest of the app responsive.

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 STREAM_FPS = 15.0
 VIEWER_IDLE_SECONDS = 5.0
 RELOAD_CHECK_SECONDS = 2.0
-STATUS_EVERY_SECONDS = 1.0
+MAX_DETECT_EVERY = 4
 
 
 @dataclass
@@ -192,9 +192,11 @@ class CameraWorker(threading.Thread):
         if self._detect_cost <= budget:
             return 1
         spare = budget - self._base_cost
+        # Past 1 in 4 the loop cannot keep up anyway (a starved CPU): then detections, which mark
+        # students, matter more than frames, which the source drops.
         if spare <= 0:
-            return 8
-        return max(1, min(8, math.ceil((self._detect_cost - self._base_cost) / spare)))
+            return MAX_DETECT_EVERY
+        return max(1, min(MAX_DETECT_EVERY, math.ceil((self._detect_cost - self._base_cost) / spare)))
 
     def _emit(self, decision: Decision, t: float) -> None:
         seen = datetime.now(timezone.utc) - timedelta(seconds=max(0.0, t - decision.first_seen))
