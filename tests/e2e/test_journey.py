@@ -1,0 +1,147 @@
+"""The teacher's whole journey in headless Chromium, from sign-up to the unknown-person email."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from conftest import DATASETS
+from live_media import PEOPLE, UNKNOWN, scene_frames, wait_for, write_video
+
+pytestmark = pytest.mark.e2e
+
+EMAIL, PASSWORD = "ada@school.example", "correct horse battery"
+# The enrolled people (faces94 folders) under class-list names; their first PHOTOS frames are uploaded,
+# the live video shows their later frames, so the camera never sees an enrolled image.
+STUDENTS = [("Ava Martin", "A01", PEOPLE[0]), ("Ben Okafor", "A02", PEOPLE[1]), ("Chloe Ng", "A03", PEOPLE[2])]
+PHOTOS = 8
+TIMEOUT = 60_000  # ms: background work on a busy 2-core machine
+
+
+def photos_of(person: str, n: int = PHOTOS) -> list[str]:
+    """The first n photos of a faces94 person in the frame order live_media uses (name.1.jpg, ...)."""
+    def order(path: Path) -> int:
+        return int("".join(ch for ch in path.stem.rsplit(".", 1)[-1] if ch.isdigit()) or 0)
+
+    return [str(p) for p in sorted((DATASETS / "faces94" / person).glob("*.jpg"), key=order)[:n]]
+
+
+def classroom_video(folder: Path) -> Path:
+    """10 fps: each person for 2 s (one unknown among them), then a long empty room until Stop."""
+    people = [STUDENTS[0][2], UNKNOWN, STUDENTS[1][2], STUDENTS[2][2]]
+    frames = scene_frames(people, frames_each=20, gap=5, start=PHOTOS)
+    frames += [frames[-1]] * 400  # an empty room for 40 s: the teacher stops the session before it ends
+    return write_video(folder / "room-101.avi", frames, fps=10.0)
+
+
+def test_first_attendance_from_sign_up_to_unknown_email(browser, live_server, mail_sink, e2e_dir, shot):
+    from playwright.sync_api import expect
+
+    classroom_video(e2e_dir / "videos")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    base = live_server.url
+
+    # Sign up: a wrong repeat first, so the error must show next to its field.
+    page.goto(f"{base}/")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Name").fill("Ada Teacher")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat password").fill("something else")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.locator(".field.has-error", has=page.get_by_label("Repeat password"))).to_contain_text("differ")
+    shot(page, "01-signup-error")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.locator(".flash-success")).to_contain_text("Welcome, Ada Teacher")
+    shot(page, "02-no-courses")
+
+    # Create a course.
+    page.get_by_role("link", name="Create your first course").click()
+    page.get_by_label("Name").fill("Biology 101")
+    page.get_by_role("button", name=re.compile("Create")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Biology 101")
+    shot(page, "03-new-course")
+
+    # Three students, each with photos uploaded through the file input.
+    for name, roll, person in STUDENTS:
+        page.locator("#students").get_by_role("link", name="Add student").click()
+        page.get_by_label("Name").fill(name)
+        page.get_by_label("Roll number").fill(roll)
+        page.get_by_role("button", name="Add student").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+        page.get_by_label("Photos").set_input_files(photos_of(person))
+        page.get_by_role("button", name="Upload photos").click()
+        expect(page.locator(".flash-success")).to_contain_text(f"Added {PHOTOS} face images")
+        expect(page.locator(".faces img")).to_have_count(PHOTOS)
+        if roll == "A01":
+            shot(page, "04-student-photos")
+        page.get_by_role("link", name="Biology 101").first.click()
+    expect(page.locator("#students tbody tr")).to_have_count(3)
+    shot(page, "05-course-with-students")
+
+    # Train, watch the progress page, see the result on the course page.
+    page.get_by_role("button", name="Train recognizer").click()
+    shot(page, "06-training")
+    expect(page.locator("#job")).to_have_attribute("data-status", "done")
+    expect(page.locator("#job")).to_contain_text("Students: 3")
+    shot(page, "07-trained")
+    page.get_by_role("link", name="Back to the course").click()
+    expect(page.locator("#recognizer")).to_contain_text("version in use")
+
+    # Start Attendance on the video file IT placed in CAMERA_VIDEO_DIR.
+    panel = page.locator("#attendance")
+    panel.get_by_role("radio", name="Video file").check()
+    panel.locator("select[name=video]").select_option("room-101.avi")
+    shot(page, "08-start-attendance")
+    panel.get_by_role("button", name="Start Attendance").click()
+    expect(page.locator(".flash-success")).to_contain_text("Attendance started")
+    marked = page.locator("#marked li")
+    expect(marked).to_have_count(3, timeout=90_000)
+    for name, roll, _ in STUDENTS:
+        expect(page.locator("#marked")).to_contain_text(f"{name} ({roll})")
+    expect(page.locator("#count-unknown")).not_to_have_text("0")
+    shot(page, "09-live")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator(".flash-success")).to_contain_text("Attendance stopped")
+    shot(page, "10-stopped")
+
+    # The session table: three present; correct one by hand with a reason.
+    page.get_by_role("link", name="Back to course").click()
+    page.locator("#attendance-records tbody a").first.click()
+    rows = page.locator("table.roster tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.filter(has_text="present")).to_have_count(3)
+    shot(page, "11-session")
+    ben = rows.filter(has_text="Ben Okafor")
+    ben.get_by_label("Reason for Ben Okafor").fill("left after ten minutes")
+    ben.get_by_role("button", name="Mark absent").click()
+    expect(page.locator(".flash-success")).to_contain_text("Attendance corrected")
+    expect(page.locator("#audit")).to_contain_text("left after ten minutes")
+    shot(page, "12-corrected")
+
+    # Export CSV: the browser downloads it; the correction is in it.
+    with page.expect_download() as info:
+        page.get_by_role("link", name="CSV").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    table = {row["name"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert set(table) == {name for name, _, _ in STUDENTS}
+    assert table["Ava Martin"]["status"] == "present" and table["Ava Martin"]["marked_by"] == "camera"
+    assert table["Ben Okafor"]["status"] == "absent" and table["Ben Okafor"]["marked_by"] == "teacher"
+    assert table["Chloe Ng"]["status"] == "present"
+
+    # The unknown person's email reached the SMTP server with the snapshot attached.
+    def unknown_mail():
+        return next((m for m in mail_sink.messages if "unknown person" in m["Subject"]), None)
+
+    assert wait_for(lambda: unknown_mail() is not None, 30), [m["Subject"] for m in mail_sink.messages]
+    message = unknown_mail()
+    assert message["To"] == EMAIL and "Biology 101" in message["Subject"]
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_content_type() == "image/jpeg" and attachment.get_content().startswith(b"\xff\xd8")
+    context.close()
