@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..vision.features import FEATURE_KINDS, FEATURE_LABELS, FeatureError, check_feature_kind
 
 from ..auth.forms import strip_text
 
@@ -12,6 +15,15 @@ class CourseForm(FlaskForm):
     """Create or rename a course."""
 
     name = StringField("Course name", filters=[strip_text], validators=[DataRequired(), Length(max=200)])
+    features = SelectField("Face features", default="pixels",
+                           choices=[SelectChoice(k, FEATURE_LABELS[k]) for k in FEATURE_KINDS])
+
+    def validate_features(self, field: SelectField) -> None:
+        """Refuse a kind whose packages are missing, with what to install, next to the field."""
+        try:
+            check_feature_kind(field.data)
+        except FeatureError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class ActionForm(FlaskForm):

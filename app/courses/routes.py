@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from .. import jobs
 from . import bp
 from .forms import ActionForm, CourseForm
-from .service import course_counts, create_course, delete_course, get_course_or_404, list_courses, rename_course
+from .service import course_counts, create_course, delete_course, get_course_or_404, list_courses, update_course
 from .training import TrainingError, train_course
 
 
@@ -29,8 +29,10 @@ def index():
 def create():
     """Create a course."""
     form = CourseForm()
+    if request.method == "GET":
+        form.features.data = current_app.config["RECOGNIZER_FEATURES"]
     if form.validate_on_submit():
-        course = create_course(current_user.id, form.name.data)
+        course = create_course(current_user.id, form.name.data, form.features.data)
         flash(f"Course “{course.name}” created. Add its students next.", "success")
         return redirect(url_for("courses.detail", course_id=course.id))
     return render_template("courses/create.html", form=form)
@@ -47,12 +49,14 @@ def detail(course_id: int):
 
 @bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
 def edit(course_id: int):
-    """Rename a course."""
+    """Rename a course or switch its face features (which retrains it)."""
     course = get_course_or_404(course_id)
     form = CourseForm(obj=course)
     if form.validate_on_submit():
-        rename_course(course, form.name.data)
-        flash("Course renamed.", "success")
+        if update_course(course, form.name.data, form.features.data) and course.recognizer_version:
+            return _start_training(course, f"Face features set to “{course.features}”: retraining now. "
+                                           "The previous recognizer stays in use until it finishes.")
+        flash("Course saved.", "success")
         return redirect(url_for("courses.detail", course_id=course.id))
     return render_template("courses/edit.html", form=form, course=course, action_form=ActionForm())
 
@@ -74,13 +78,18 @@ def train(course_id: int):
     course = get_course_or_404(course_id)
     if not ActionForm().validate_on_submit():
         return redirect(url_for("courses.detail", course_id=course.id))
+    return _start_training(course, "Training started. It keeps running if you leave this page.")
+
+
+def _start_training(course, message: str):
+    """Queue a training job unless one is already running, and show its progress page."""
     running = jobs.latest_job(course.id, "train")
     if running is not None and running.status in ("queued", "running"):
         flash("Training is already running for this course.", "info")
         return redirect(url_for("courses.job", course_id=course.id, job_id=running.id))
     job = jobs.create_job("train", course.id, message="Waiting to start training")
     jobs.submit(current_app._get_current_object(), job.id, run_training_job, course_id=course.id)
-    flash("Training started. It keeps running if you leave this page.", "info")
+    flash(message, "info")
     return redirect(url_for("courses.job", course_id=course.id, job_id=job.id))
 
 

@@ -43,19 +43,22 @@ def course_counts(course_ids: list[int]) -> dict[int, tuple[int, int]]:
     return {cid: (students.get(cid, 0), images.get(cid, 0)) for cid in course_ids}
 
 
-def create_course(teacher_id: int, name: str) -> Course:
+def create_course(teacher_id: int, name: str, features: str = "pixels") -> Course:
     """A new course for a teacher."""
-    course = Course(teacher_id=teacher_id, name=name.strip())
+    course = Course(teacher_id=teacher_id, name=name.strip(), features=features)
     db.session.add(course)
     db.session.commit()
     log.info("course %s created by teacher %s", course.id, teacher_id)
     return course
 
 
-def rename_course(course: Course, name: str) -> None:
-    """Change a course's name."""
+def update_course(course: Course, name: str, features: str) -> bool:
+    """Rename a course and set its feature kind; True when the feature kind changed."""
+    changed = course.features != features
     course.name = name.strip()
+    course.features = features
     db.session.commit()
+    return changed
 
 
 def delete_course(course: Course, config: Mapping[str, Any]) -> None:

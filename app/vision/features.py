@@ -57,6 +57,27 @@ class DlibFeatures:
 FEATURE_KINDS = ("pixels", "dlib")
 
 
+FEATURE_LABELS = {
+    "pixels": "Pixels: 128x128 grey face (fast; fine in even light, like a passport photo booth)",
+    "dlib": "Deep features: dlib face embedding (about 0.1 s per face; far better with real-world light and poses)",
+}
+
+
+def check_feature_kind(kind: str) -> None:
+    """Raise FeatureError unless this kind can run here; cheap (loads no model)."""
+    if kind == "pixels":
+        return
+    if kind == "dlib":
+        from .dlib_embedder import DlibUnavailable, check_available
+
+        try:
+            check_available()
+        except DlibUnavailable as exc:
+            raise FeatureError(f"features 'dlib' are not available: {exc}") from exc
+        return
+    raise FeatureError(f"unknown feature kind {kind!r}; choose one of {', '.join(FEATURE_KINDS)}")
+
+
 def get_extractor(kind: str) -> FeatureExtractor:
     """The extractor for a feature kind name; FeatureError says what to install when it cannot run."""
     if kind == "pixels":

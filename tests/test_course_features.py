@@ -1,0 +1,69 @@
+"""A course's face features: chosen at creation, refused clearly when missing, switching retrains."""
+from __future__ import annotations
+
+import sys
+
+from app import db
+from app.models import Course, Job
+from app.vision.dlib_embedder import DlibUnavailable, check_available
+from helpers_web import course_of
+
+import pytest
+
+
+def _dlib_installed() -> bool:
+    try:
+        check_available()
+    except DlibUnavailable:
+        return False
+    return True
+
+
+def test_new_course_defaults_to_the_configured_features(client, auth, app):
+    auth.signup_and_login()
+    app.config["RECOGNIZER_FEATURES"] = "pixels"
+    page = client.get("/courses/create").data.decode()
+    assert 'name="features"' in page and "Deep features" in page
+    client.post("/courses/create", data={"name": "History"})
+    with app.app_context():
+        assert db.session.scalar(db.select(Course)).features == "pixels"
+
+
+@pytest.mark.skipif(not _dlib_installed(), reason="dlib features not installed (requirements-dlib.txt)")
+def test_course_can_be_created_with_dlib_features(client, auth, app):
+    auth.signup_and_login()
+    client.post("/courses/create", data={"name": "Biology", "features": "dlib"})
+    with app.app_context():
+        assert db.session.scalar(db.select(Course)).features == "dlib"
+
+
+def test_missing_dlib_is_reported_next_to_the_field(client, auth, app, monkeypatch):
+    auth.signup_and_login()
+    monkeypatch.setitem(sys.modules, "dlib", None)
+    response = client.post("/courses/create", data={"name": "Biology", "features": "dlib"})
+    page = response.data.decode()
+    assert response.status_code == 200
+    assert "pip install -r requirements-dlib.txt" in page
+    with app.app_context():
+        assert db.session.scalar(db.select(Course)) is None
+
+
+def test_switching_features_of_a_trained_course_starts_retraining(client, auth, app):
+    auth.signup_and_login()
+    course_id = course_of(app)
+    with app.app_context():
+        db.session.get(Course, course_id).recognizer_version = 1
+        db.session.commit()
+    response = client.post(f"/courses/{course_id}/edit", data={"name": "Physics", "features": "pixels"})
+    assert response.status_code == 302  # unchanged features: just saved
+    with app.app_context():
+        assert db.session.scalar(db.select(Job)) is None
+    if not _dlib_installed():
+        pytest.skip("dlib features not installed (requirements-dlib.txt)")
+    response = client.post(f"/courses/{course_id}/edit", data={"name": "Physics", "features": "dlib"})
+    assert "/jobs/" in response.headers["Location"]
+    with app.app_context():
+        job = db.session.scalar(db.select(Job))
+        assert job.kind == "train" and job.course_id == course_id and job.status == "queued"
+        course = db.session.get(Course, course_id)
+        assert course.features == "dlib" and course.recognizer_version == 1  # old one stays in use
