@@ -50,19 +50,28 @@ def timed(fn: Callable[[], object], repeats: int, warmup: int = 3) -> tuple[floa
     return float(np.median(times)), float(np.percentile(times, 90))
 
 
-def detector_speed(repeats: int) -> list[dict]:
-    """ms per 640x480 frame for 1 and 2 OpenCV threads and each blob size."""
+def detector_speed(repeats: int, warmup: int = 3) -> list[dict]:
+    """ms per 640x480 frame for 1 and 2 OpenCV threads and each setting, measured round-robin.
+
+    Interleaving the settings run by run spreads the other jobs' load over all of them alike.
+    """
     photo = cv2.imread(str(DATASETS / "detect" / "000_5.jpg"))
     frame = cv2.resize(photo, FRAME, interpolation=cv2.INTER_AREA)
-    rows = []
-    for threads in (1, 2):
-        cv2.setNumThreads(threads)
-        for label, kwargs in variants():
-            det = new_detector(**kwargs)
-            med, p90 = timed(lambda: det.detect(frame), repeats)
-            rows.append(dict(threads=threads, run=label, median_ms=med, p90_ms=p90, faces=len(det.detect(frame))))
-            log.info("detector %d thread(s), %s: %.1f ms median", threads, label, med)
+    configs = [(threads, label, new_detector(**kwargs)) for threads in (1, 2) for label, kwargs in variants()]
+    times: list[list[float]] = [[] for _ in configs]
+    for i in range(warmup + repeats):
+        for (threads, _, det), bucket in zip(configs, times):
+            cv2.setNumThreads(threads)
+            t0 = time.perf_counter()
+            det.detect(frame)
+            if i >= warmup:
+                bucket.append((time.perf_counter() - t0) * 1000)
     cv2.setNumThreads(2)
+    rows = []
+    for (threads, label, det), bucket in zip(configs, times):
+        rows.append(dict(threads=threads, run=label, median_ms=float(np.median(bucket)),
+                         p90_ms=float(np.percentile(bucket, 90)), faces=len(det.detect(frame))))
+        log.info("detector %d thread(s), %s: %.1f ms median", threads, label, rows[-1]["median_ms"])
     return rows
 
 
@@ -141,10 +150,13 @@ def recognition_speed(repeats: int) -> list[dict]:
 def render(speed: list[dict], counts: list[dict], rec: list[dict], machine: str, repeats: int) -> str:
     lines = [f"Measured {machine}.", "",
              "Command: `bench/.venv-bench/bin/python bench/bench_detector.py` (part of `make bench`). "
-             f"Timings are the median (and 90th percentile) of {repeats} runs after 3 warm-up runs; the "
+             f"Timings are the median (and 90th percentile) of {repeats} runs after 3 warm-up runs (detector settings "
+             "measured round-robin, so load changes hit them alike); the "
              "machine was shared with other jobs (see the load average), so expect the lead's re-run on a "
              "quiet machine to be faster and steadier.", "",
              f"### Detector speed: `FaceDetector.detect` on one {FRAME[0]}x{FRAME[1]} frame (a 5-person photo)", "",
+             "With the load average above the core count a second thread finds no idle core, so the 1- and "
+             "2-thread rows converge; compare them only in a quiet run (FACTS.md: 50 ms vs 34 ms).", "",
              "| cv2 threads | detector | ms per frame, median | p90 | frames per second (median) | faces found |",
              "|---|---|---|---|---|---|"]
     for r in speed:
