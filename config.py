@@ -69,6 +69,9 @@ class Config:
     CAMERA_UNKNOWN_FRAMES = int(os.environ.get("CAMERA_UNKNOWN_FRAMES", 5))
     # Play video files at their own frame rate, as a camera would deliver them (off: as fast as possible).
     CAMERA_VIDEO_REALTIME = _env_bool("CAMERA_VIDEO_REALTIME", True)
+    # Detector tiles in the live loop (see DETECTOR_TILES): 1 keeps up with 30 fps on 2 cores and marks within
+    # 1 s (bench/RESULTS.md); 2 finds faces half as small at ~5x the cost (detects on fewer frames, marks later).
+    CAMERA_DETECTOR_TILES = int(os.environ.get("CAMERA_DETECTOR_TILES", 1))
 
     MAIL_ENABLED = _env_bool("MAIL_ENABLED", True)
     MAIL_HOST = os.environ.get("MAIL_HOST", "localhost")

@@ -61,7 +61,8 @@ class CameraService:
         try:
             recognizer = Recognizer.load(path)
             extractor = get_extractor(course.features or "pixels")
-            new_detector(config)  # fail here, with a message, rather than in the thread
+            detector_config = camera_detector_config(config)
+            new_detector(detector_config)  # fail here, with a message, rather than in the thread
             source = open_source(source_text, realtime=bool(config.get("CAMERA_VIDEO_REALTIME", True)))
         except (RecognizerError, FeatureError, DetectorError, SourceError) as exc:
             raise AttendanceError(str(exc)) from exc
@@ -82,7 +83,8 @@ class CameraService:
         except Exception:
             source.close()
             raise
-        worker = CameraWorker(source, lambda: new_detector(config), extractor, recognizer, settings, self.events)
+        worker = CameraWorker(source, lambda: new_detector(detector_config), extractor, recognizer, settings,
+                              self.events)
         with self._lock:
             self._workers[settings.session_id] = worker
             self._sources[key] = settings.session_id
@@ -124,6 +126,11 @@ class CameraService:
         finished = [sid for sid, w in self._workers.items() if not w.is_alive()]
         for session_id in finished[:-KEEP_FINISHED]:
             del self._workers[session_id]  # a finished worker holds a recognizer and a frame
+
+
+def camera_detector_config(config: Any) -> dict[str, Any]:
+    """The app config with the live loop's own tile setting (tiles cost ~5x per frame; see bench/RESULTS.md)."""
+    return {**config, "DETECTOR_TILES": int(config.get("CAMERA_DETECTOR_TILES", 1))}
 
 
 def camera_service(app: Flask) -> CameraService:
