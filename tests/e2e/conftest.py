@@ -12,6 +12,7 @@ from live_media import MailSink
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 60_000
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 # Applied to every test in this folder: skip with a reason rather than fail when a prerequisite is absent.
@@ -100,8 +101,10 @@ def live_server(e2e_dir, mail_sink):
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium, headless (never a Playwright-downloaded build)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait this long (background training and the camera share 2 busy cores); pages time out alike.
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield instance
@@ -110,12 +113,15 @@ def browser():
 
 @pytest.fixture
 def shot():
-    """shot(page, name): a full-page PNG under tests/e2e/screenshots/ (git-ignored) to look at."""
+    """shot(page_or_locator, name): a PNG (whole page, or one element) under tests/e2e/screenshots/ (git-ignored)."""
     SCREENSHOTS.mkdir(exist_ok=True)
 
-    def take(page, name: str) -> Path:  # noqa: ANN001
+    def take(target, name: str) -> Path:  # noqa: ANN001
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        if hasattr(target, "goto"):
+            target.screenshot(path=str(path), full_page=True)
+        else:
+            target.screenshot(path=str(path))
         return path
 
     return take
