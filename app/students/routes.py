@@ -138,9 +138,9 @@ def upload_photos(student_id: int):
     form = PhotoUploadForm()
     files = [f for f in (form.photos.data or []) if getattr(f, "filename", "")]
     if not form.validate_on_submit() or not files:
-        flash("Choose one or more photos to upload.", "error")
+        flash("Choose one or more photos to upload.", "error:photos")
     elif len(files) > MAX_PHOTOS_PER_UPLOAD:
-        flash(f"Upload at most {MAX_PHOTOS_PER_UPLOAD} photos at a time.", "error")
+        flash(f"Upload at most {MAX_PHOTOS_PER_UPLOAD} photos at a time.", "error:photos")
     else:
         result = enroll_photos(student.id, [(Path(f.filename).name, f.read()) for f in files], current_app.config)
         _flash_result(result.accepted, result.rejected)
@@ -153,12 +153,12 @@ def upload_video(student_id: int):
     student = get_student_or_404(student_id)
     form = VideoUploadForm()
     if not form.validate_on_submit():
-        flash("Choose a video file to upload.", "error")
+        flash("Choose a video file to upload.", "error:video")
         return redirect(url_for("students.detail", student_id=student.id))
     try:
         path = store_video(form.video.data, form.video.data.filename, current_app.config["UPLOAD_DIR"])
     except EnrollmentError as exc:
-        flash(f"Video rejected: {exc}.", "error")
+        flash(f"Video rejected: {exc}.", "error:video")
         return redirect(url_for("students.detail", student_id=student.id))
     job = jobs.create_job("enroll_video", student.course_id, student.id, "Waiting to read the video")
     jobs.submit(current_app._get_current_object(), job.id, run_video_job, student_id=student.id, path=str(path))
@@ -213,9 +213,13 @@ def run_bulk_job(job_id: int, course_id: int, folder: str, labels: dict[str, str
 
 
 def _flash_result(accepted: int, rejected: list[tuple[str, str]]) -> None:
+    """A summary at the top of the page; each rejected photo's reason next to the upload field."""
     if accepted:
         flash(f"Added {accepted} face image{'s' if accepted != 1 else ''}.", "success")
+    if rejected:
+        flash(f"{len(rejected)} photo{'s were' if len(rejected) != 1 else ' was'} not added: "
+              "the reasons are under Upload photos.", "warning")
     for name, reason in rejected[:20]:
-        flash(f"{name}: rejected, {reason}.", "error")
+        flash(f"{name}: rejected, {reason}.", "error:photos")
     if len(rejected) > 20:
-        flash(f"… and {len(rejected) - 20} more rejected.", "error")
+        flash(f"… and {len(rejected) - 20} more rejected.", "error:photos")
