@@ -214,6 +214,7 @@ def test_keyboard_reaches_the_main_actions_with_visible_focus(browser, live_serv
         reached.append(info["text"])
         if not info["ring"] and info["tag"] != "BODY":  # BODY: focus went past the page's last control
             invisible.append(f"{info['tag']} {info['text']!r} (outline {info['style']})")
+    assert reached[0] == "Skip to content", reached[:3]
     for action in ("Start Attendance", "Retrain", "Add student", "Ava Martin", "Log out"):
         assert action in reached, f"Tab never reaches {action!r}; reached {reached}"
     assert not invisible, f"focus is not visible on: {invisible}"
