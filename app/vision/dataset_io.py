@@ -49,7 +49,9 @@ def load_face_folder(root: Path, detector: FaceDetector | None) -> FaceFolder:
                 h, w = image.shape[:2]
                 boxes = [FaceBox(0, 0, w, h, 1.0)]
             else:
-                boxes = detector.detect_padded(image)
+                # Padded first: dataset images are often tight face crops (ORL); then the normal
+                # pass for photos whose face is small (padding alone finds 16 of 46 on detect/).
+                boxes = detector.detect_padded(image) or detector.detect(image)
                 if not boxes:
                     no_face.append(str(path))
                     continue
