@@ -154,3 +154,36 @@ def test_pages_need_login(web_app):
     client = web_app.test_client()
     assert client.get("/attendance/").status_code == 302
     assert client.get("/settings/").status_code == 302
+
+
+@needs_datasets
+@needs_detector
+def test_start_uses_the_features_the_recognizer_was_trained_on(web_app):
+    """A course switched to dlib keeps running on its pixel recognizer until retraining succeeds."""
+    from app.models import Course
+
+    teacher_id, course_id = seed_course(web_app)
+    client = web_app.test_client()
+    login(client, teacher_id)
+    with web_app.app_context():
+        course = db.session.get(Course, course_id)
+        course.features = "dlib"  # the switch; the recognizer on disk is still the pixel one
+        course.recognizer_summary = {"features": "pixels"}
+        db.session.commit()
+    from pathlib import Path
+
+    import numpy as np
+
+    blank = [np.zeros((480, 640, 3), np.uint8)] * 90  # three seconds of an empty room
+    video = write_video(Path(web_app.config["CAMERA_VIDEO_DIR"]) / "empty.avi", blank)
+    r = client.post("/attendance/start", data={"course_id": course_id, "source_kind": "video", "video": video.name},
+                    follow_redirects=True)
+    assert sessions(web_app) == 1, r.get_data(as_text=True)
+    camera_service(web_app).stop_all()
+    with web_app.app_context():
+        db.session.get(Course, course_id).recognizer_summary = {}  # no record of what it was trained on
+        db.session.commit()
+    r = client.post("/attendance/start", data={"course_id": course_id, "source_kind": "video", "video": video.name},
+                    follow_redirects=True)
+    assert "train the course again" in r.get_data(as_text=True) or "not available" in r.get_data(as_text=True)
+    assert sessions(web_app) == 1

@@ -60,7 +60,13 @@ class CameraService:
         path = recognizer_path(config, course.id, course.recognizer_version)
         try:
             recognizer = Recognizer.load(path)
-            extractor = get_extractor(course.features or "pixels")
+            # The features the recognizer in use was trained on: after a switch, the course's new
+            # kind applies only once retraining has succeeded.
+            summary = course.recognizer_summary or {}
+            extractor = get_extractor(summary.get("features") or course.features or "pixels")
+            if recognizer.n_features_in_ != extractor.dimension:
+                raise RecognizerError("the trained recognizer does not match the course's face features; "
+                                      "train the course again")
             detector_config = camera_detector_config(config)
             new_detector(detector_config)  # fail here, with a message, rather than in the thread
             source = open_source(source_text, realtime=bool(config.get("CAMERA_VIDEO_REALTIME", True)))

@@ -77,6 +77,7 @@ class CameraWorker(threading.Thread):
         self._since_detect = 10**6
         self._recognizer_mtime = _mtime(settings.recognizer_path)
         self._next_reload_check = 0.0
+        self._skipped_reload: tuple[Path, float] | None = None
 
     # ----- thread ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -240,8 +241,18 @@ class CameraWorker(threading.Thread):
         mtime = _mtime(newest)
         if mtime is None or (newest == path and mtime == self._recognizer_mtime):
             return
+        if (newest, mtime) == self._skipped_reload:
+            return
         try:
-            self.recognizer = Recognizer.load(newest)
+            candidate = Recognizer.load(newest)
+            if candidate.n_features_in_ != self.extractor.dimension:
+                # Retrained with other features (the course switched): keep the one that fits
+                # this loop's extractor until the session is restarted.
+                self._skipped_reload = (newest, mtime)
+                log.warning("session %s: %s uses other features; restart the session to use it",
+                            self.settings.session_id, newest.name)
+                return
+            self.recognizer = candidate
             self.settings.recognizer_path, self._recognizer_mtime = newest, mtime
             log.info("session %s: reloaded recognizer %s", self.settings.session_id, newest)
         except (RecognizerError, OSError, ValueError) as exc:
