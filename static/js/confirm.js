@@ -30,3 +30,14 @@ window.addEventListener("pageshow", function () {
     });
   });
 });
+// A choice made with radios, each followed by its own field (Start Attendance's camera kinds): using a
+// field picks its radio, so choosing a video file cannot silently start the webcam instead.
+document.addEventListener("input", pickOwnRadio);
+document.addEventListener("change", pickOwnRadio);
+function pickOwnRadio(event) {
+  var field = event.target;
+  if (field.type === "radio" || !field.closest) { return; }
+  var row = field.closest("fieldset p");
+  var radio = row && row.querySelector("input[type=radio]");
+  if (radio && !radio.checked) { radio.checked = true; }
+}

@@ -16,7 +16,7 @@ TIMEOUT_MS = 60_000
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 # Applied to every test in this folder: skip with a reason rather than fail when a prerequisite is absent.
-pytestmark_reasons = [
+PREREQUISITES = [
     (not CHROMIUM.is_file(), f"{CHROMIUM} not found: `make test` installs Debian's chromium (root with apt)"),
     (not DATASETS.is_dir(), f"face datasets not found at {DATASETS} (../shared is absent)"),
     (not (DETECTOR_DIR / "res10_300x300_ssd_iter_140000.caffemodel").is_file(),
@@ -26,12 +26,12 @@ pytestmark_reasons = [
 
 def pytest_collection_modifyitems(config, items):  # noqa: ANN001
     """Skip this folder's tests (with the first missing prerequisite as reason) when something is absent."""
-    reasons = [reason for missing, reason in pytestmark_reasons if missing]
+    reasons = [reason for missing, reason in PREREQUISITES if missing]
     if not reasons:
         return
     here = Path(__file__).resolve().parent
     for item in items:
-        if Path(str(item.fspath)).resolve().is_relative_to(here):
+        if item.path.resolve().is_relative_to(here):
             item.add_marker(pytest.mark.skip(reason=reasons[0]))
 
 
