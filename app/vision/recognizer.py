@@ -1,7 +1,6 @@
 """Fisherfaces recognizer: PCA -> LDA -> linear SVM, with calibrated unknown-person rejection."""
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,7 +18,7 @@ from sklearn.preprocessing import normalize
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
-from .preprocess import VECTOR_LENGTH
+from .files import sha256_of
 from .types import Prediction
 
 log = logging.getLogger(__name__)
@@ -274,7 +273,7 @@ class Recognizer:
             "params": self.get_params(),
             "operating_point": self.operating_point_.__dict__,
             "report": _report_dict(self.report_),
-            "sha256": _sha256(tmp),
+            "sha256": sha256_of(tmp),
             "metadata": metadata or {},
         }
         side_tmp = path.with_suffix(".json.tmp")
@@ -295,7 +294,7 @@ class Recognizer:
             raise RecognizerError(
                 f"recognizer {path.name} was made by another version (scikit-learn {meta.get('sklearn_version')}); retrain"
             )
-        if meta.get("sha256") != _sha256(path):
+        if meta.get("sha256") != sha256_of(path):
             raise RecognizerError(f"recognizer {path.name} does not match its checksum; retrain")
         obj = cls.__new__(cls)
         obj.__dict__.update(joblib.load(path))
@@ -337,20 +336,7 @@ def _py(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _report_dict(report: TrainingReport) -> dict[str, Any]:
     data = dict(report.__dict__)
     data["operating_point"] = report.operating_point.__dict__
     return data
-
-
-def expected_vector_length() -> int:
-    """Vector length of the pixel features (128 x 128)."""
-    return VECTOR_LENGTH
