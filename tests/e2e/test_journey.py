@@ -34,10 +34,14 @@ def photos_of(person: str, n: int = PHOTOS) -> list[str]:
 
 
 def classroom_video(folder: Path) -> Path:
-    """10 fps: each person for 2 s (one unknown among them), then a long empty room until Stop."""
+    """10 fps: an empty second, each person for 3 s (one unknown among them), then an empty room until Stop.
+
+    3 s per person leaves room for a slow machine: marking needs 3 agreeing analysed frames.
+    """
     people = [STUDENTS[0][2], UNKNOWN, STUDENTS[1][2], STUDENTS[2][2]]
-    frames = scene_frames(people, frames_each=20, gap=5, start=PHOTOS)
-    frames += [frames[-1]] * 400  # an empty room for 40 s: the teacher stops the session before it ends
+    frames = scene_frames(people, frames_each=30, gap=5, start=PHOTOS)
+    empty = frames[-1]
+    frames = [empty] * 10 + frames + [empty] * 400  # the teacher stops the session long before the 40 s of empty room end
     return write_video(folder / "room-101.avi", frames, fps=10.0)
 
 
