@@ -166,6 +166,16 @@ def test_first_attendance_from_sign_up_to_unknown_email(browser, live_server, ma
     assert message["To"] == EMAIL and "Biology 101" in message["Subject"]
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_content_type() == "image/jpeg" and attachment.get_content().startswith(b"\xff\xd8")
+
+    # The teacher sees it went out on the Settings page's outbox, and finds the session in the list.
+    page.get_by_role("link", name="Settings").click()
+    expect(page.locator("#outbox tr", has_text="unknown person")).to_contain_text("sent")
+    shot(page, "13-settings-outbox")
+    REACHED["settings"] = page.url
+    page.goto(REACHED["session"])
+    page.get_by_role("link", name="All sessions").click()
+    expect(page.locator("main table")).to_contain_text("ended")
+    REACHED["sessions"] = page.url
     context.close()
 
 
