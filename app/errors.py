@@ -5,6 +5,8 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .vision.detector import DetectorError
+
 MESSAGES = {
     400: "The request could not be understood.",
     403: "You do not have access to this page.",
@@ -21,6 +23,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         return _render(400, "The form expired or was sent from elsewhere. Go back, reload the page and try again.")
+
+    @app.errorhandler(DetectorError)
+    def detector_missing(exc: DetectorError):
+        app.logger.error("face detector unavailable: %s", exc)
+        return _render(503, f"The face detector is not installed on this server, so nothing was processed "
+                            f"and nothing you saved was lost. Ask IT to run `make run` or "
+                            f"`flask --app run fetch-models`. ({exc})")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -17,6 +17,7 @@ from flask import Flask, abort, current_app
 
 from . import db
 from .models import Course, Job, utcnow
+from .vision.detector import DetectorError
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,8 @@ def _run(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> None:
         _set(job_id, status="running", message="Started")
         try:
             result = work(job_id, **kwargs)
-        except JobError as exc:
+        except (JobError, DetectorError) as exc:
+            # Expected failures (a missing detector included) are shown to the teacher as they are.
             db.session.rollback()
             _set(job_id, status="failed", message=str(exc), finished_at=utcnow())
         except Exception:  # noqa: BLE001

@@ -239,3 +239,16 @@ def test_bulk_zip_rejects_a_non_zip_and_an_empty_zip(client, auth, app):
     assert list(Path(app.config["UPLOAD_DIR"]).iterdir()) == []
     with app.app_context():
         assert db.session.scalar(db.select(Job)) is None
+
+
+def test_missing_detector_weights_give_a_clear_page_and_save_nothing(client, app, student, person_images, tmp_path):
+    """IT forgot the weights (or deleted them): the teacher is told what to ask for; nothing half-saved."""
+    app.config["DETECTOR_DIR"] = str(tmp_path / "no-weights")
+    response = client.post(f"/students/{student}/photos",
+                           data={"photos": [(io.BytesIO(person_images[0].read_bytes()), "a.jpg")]},
+                           content_type="multipart/form-data")
+    page = response.data.decode()
+    assert response.status_code == 503
+    assert "face detector is not installed" in page and "fetch-models" in page
+    rows, paths = _stored(app, student)
+    assert rows == [] and paths == []
