@@ -3,6 +3,7 @@
 640x480 30 fps videos built from ../shared/datasets/faces94 (1 face, 5 faces), played like a camera
 (real time, late frames dropped) through the real CameraWorker, and through the recipe users pick
 instead (face_recognition / dlib: HOG detector + ResNet embedding of every face of every frame).
+Rollcall runs with both feature kinds: `pixels` and `dlib` (a recognizer trained on dlib embeddings).
 Writes its own section of bench/RESULTS.md.
 """
 from __future__ import annotations
@@ -25,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from live_media import PEOPLE, group_frames, train_recognizer, write_video  # noqa: E402
 
 from app.vision.camera import CameraWorker, Marked, UnknownSeen, WorkerSettings  # noqa: E402
-from app.vision.features import get_extractor  # noqa: E402
+from app.vision.features import FeatureError, FeatureExtractor, get_extractor  # noqa: E402
+from app.vision.preprocess import face_chip  # noqa: E402
 from app.vision.sources import CaptureSource  # noqa: E402
 
 FPS = 30.0
@@ -53,7 +55,8 @@ def app_detector(tiles: int | None = None):
     return pipeline_detector(cfg)
 
 
-def run_rollcall(path: Path, recognizer, realtime: bool, detect_every: int, tiles: int | None = None) -> dict:
+def run_rollcall(path: Path, recognizer, realtime: bool, detect_every: int, tiles: int | None = None,
+                 extractor: FeatureExtractor | None = None) -> dict:
     """The real worker on a video; delays are wall time from the faces' appearance to each Marked event."""
     cfg = app_config()
     events: queue.Queue = queue.Queue(maxsize=1000)
@@ -62,7 +65,8 @@ def run_rollcall(path: Path, recognizer, realtime: bool, detect_every: int, tile
     settings = WorkerSettings(session_id=1, confirm_frames=int(cfg["CAMERA_CONFIRM_FRAMES"]),
                               confirm_window_seconds=float(cfg["CAMERA_CONFIRM_WINDOW_SECONDS"]),
                               unknown_frames=int(cfg["CAMERA_UNKNOWN_FRAMES"]), detect_every=detect_every)
-    worker = CameraWorker(source, lambda: app_detector(tiles), get_extractor("pixels"), recognizer, settings, events)
+    worker = CameraWorker(source, lambda: app_detector(tiles), extractor or get_extractor("pixels"), recognizer,
+                          settings, events)
     delays: list[float] = []
     unknown = 0
     start = time.monotonic()
@@ -95,6 +99,24 @@ def detector_ms(frames: list[np.ndarray], tiles: int, repeats: int = 40) -> floa
         det.detect(frames[i % len(frames)])
         times.append(time.perf_counter() - t)
     return 1000 * statistics.median(times)
+
+
+def dlib_setup(labels: dict[str, int], frames: list[np.ndarray]) -> tuple[FeatureExtractor, object, float] | None:
+    """Rollcall's dlib extractor, a recognizer trained on its embeddings, and median ms to embed one face."""
+    try:
+        extractor = get_extractor("dlib")
+    except FeatureError as exc:
+        logging.warning("Rollcall dlib rows skipped: %s", exc)
+        return None
+    recognizer = train_recognizer(new_detector(), labels, features="dlib")
+    det = app_detector()
+    chips = [face_chip(f, box) for f in frames for box in det.detect(f)][:10]
+    times = []
+    for chip in chips:  # also loads the models before any timed loop
+        t = time.perf_counter()
+        extractor.from_chips([chip])
+        times.append(time.perf_counter() - t)
+    return extractor, recognizer, 1000 * statistics.median(times[1:] or times)
 
 
 def run_dlib(path: Path, people: list[str], seconds: float) -> dict | None:
@@ -148,7 +170,7 @@ def fmt(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def render(rows: dict, det_ms: dict, machine: str, cfg: dict) -> str:
+def render(rows: dict, det_ms: dict, machine: str, cfg: dict, embed_ms: float | None) -> str:
     lines = [
         f"Measured {machine}.",
         "",
@@ -159,7 +181,8 @@ def render(rows: dict, det_ms: dict, machine: str, cfg: dict) -> str:
         f"Detector alone, per 640x480 frame: {det_ms[1]:.1f} ms with DETECTOR_TILES=1 (one 300x300 blob), "
         f"{det_ms[2]:.1f} ms with DETECTOR_TILES=2 (whole frame + 2x2 tiles). The camera loop uses "
         f"CAMERA_DETECTOR_TILES (default {cfg.get('CAMERA_DETECTOR_TILES', 1)}); the *tiles=2* rows show the "
-        "small-face setting.",
+        "small-face setting. "
+        + (f"dlib embedding alone (5-point alignment + ResNet), per face: {embed_ms:.0f} ms." if embed_ms else ""),
         "",
         "| video | loop | fps processed | detections/s | frames dropped | marked | unknown | delay median / max (s) |",
         "|---|---|---|---|---|---|---|---|",
@@ -175,7 +198,10 @@ def render(rows: dict, det_ms: dict, machine: str, cfg: dict) -> str:
         "Loops: *rollcall adaptive* is the app's default (CAMERA_DETECT_EVERY=0: detect on every frame while that "
         "keeps up with the camera, else on every n-th and keep tracks in between; each track is recognised until "
         "it is decided, not every frame); *rollcall every frame, max speed* detects on every frame with the video "
-        "unpaced (the loop's capacity; its delay is on the video's clock). *face_recognition (dlib)* is HOG "
+        "unpaced (the loop's capacity; its delay is on the video's clock). Rows *with dlib features* are the same "
+        "loops with the course set to `dlib` features: the same detector and tracker, a 128-d dlib embedding of "
+        "each undecided track's face instead of pixels, and a recognizer trained on embeddings of the same "
+        "enrollment frames. *face_recognition (dlib)* is HOG "
         "detection plus a ResNet embedding of every face of every frame, nearest enrolled embedding within 0.6, "
         "marked on the first match (no vote), run for the first 4 s of each video.",
         "",
@@ -199,12 +225,14 @@ def _verdict(rows: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-dlib", action="store_true", help="Skip the face_recognition (dlib) comparison.")
+    parser.add_argument("--no-dlib", action="store_true",
+                        help="Skip everything that needs dlib (Rollcall's dlib rows, the face_recognition comparison).")
     parser.add_argument("--no-write", action="store_true", help="Print only; leave RESULTS.md alone.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     cfg = app_config()
-    recognizer = train_recognizer(new_detector(), {p: i + 1 for i, p in enumerate(PEOPLE)})
+    labels = {p: i + 1 for i, p in enumerate(PEOPLE)}
+    recognizer = train_recognizer(new_detector(), labels)
     rows: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         videos = build_videos(Path(tmp))
@@ -214,17 +242,25 @@ def main() -> None:
         sample = [cap.read()[1] for _ in range(40)][-10:]
         cap.release()
         det_ms = {tiles: detector_ms(sample, tiles) for tiles in (1, 2)}
-        loops = (("rollcall adaptive", True, 0, None), ("rollcall adaptive, tiles=2", True, 0, 2),
-                 ("rollcall every frame, max speed", False, 1, None))
+        dlib_rollcall = None if args.no_dlib else dlib_setup(labels, sample)
+        loops = [("rollcall adaptive", True, 0, None, None), ("rollcall adaptive, tiles=2", True, 0, 2, None),
+                 ("rollcall every frame, max speed", False, 1, None, None)]
+        if dlib_rollcall is not None:
+            extractor, dlib_recognizer = dlib_rollcall[:2]
+            loops += [("rollcall adaptive with dlib features", True, 0, None, (extractor, dlib_recognizer)),
+                      ("rollcall every frame, max speed, with dlib features", False, 1, None,
+                       (extractor, dlib_recognizer))]
         for video, (path, people) in videos.items():
-            for loop, realtime, every, tiles in loops:
-                rows[(video, loop)] = run_rollcall(path, recognizer, realtime, every, tiles) | {"expected": len(people)}
+            for loop, realtime, every, tiles, dlib_kind in loops:
+                extractor, model = dlib_kind or (None, recognizer)
+                rows[(video, loop)] = run_rollcall(path, model, realtime, every, tiles, extractor) | {
+                    "expected": len(people)}
                 print(video, loop, rows[(video, loop)], flush=True)
             if not args.no_dlib:
                 result = run_dlib(path, people, seconds=LEAD_SECONDS + 3.0)
                 rows[(video, "face_recognition (dlib)")] = result and result | {"expected": len(people)}
                 print(video, "dlib", result, flush=True)
-    body = render(rows, det_ms, machine_line(), cfg)
+    body = render(rows, det_ms, machine_line(), cfg, dlib_rollcall[2] if dlib_rollcall else None)
     print(body)
     if not args.no_write:
         replace_section("live", "Live attendance: frame rate and delay to mark (bench_live.py)", body)
