@@ -18,6 +18,19 @@ DETECTOR_DIR = BASE_DIR / "dnn_models"
 needs_datasets = pytest.mark.skipif(
     not DATASETS.is_dir(), reason=f"face datasets not found at {DATASETS} (../shared is absent)"
 )
+def _dlib_missing() -> str:
+    """Why the optional dlib features cannot run here ("" when they can)."""
+    from app.vision.dlib_embedder import DlibUnavailable, check_available
+
+    try:
+        check_available()
+    except DlibUnavailable as exc:
+        return str(exc)
+    return ""
+
+
+DLIB_MISSING = _dlib_missing()
+needs_dlib = pytest.mark.skipif(bool(DLIB_MISSING), reason=DLIB_MISSING or "dlib installed")
 needs_detector = pytest.mark.skipif(
     not (DETECTOR_DIR / "res10_300x300_ssd_iter_140000.caffemodel").is_file(),
     reason="detector weights missing: run `make test` (it fetches them)",

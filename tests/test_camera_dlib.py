@@ -5,25 +5,15 @@ import queue
 
 import numpy as np
 import pytest
-from conftest import DETECTOR_DIR, needs_datasets, needs_detector
+from conftest import DETECTOR_DIR, needs_datasets, needs_detector, needs_dlib
 
 from app.vision.camera import CameraWorker, Finished, Marked, UnknownSeen, WorkerSettings
 from app.vision.detector import FaceDetector
-from app.vision.dlib_embedder import DlibUnavailable, check_available
 from app.vision.features import get_extractor
 from app.vision.sources import open_source
 from live_media import PEOPLE, UNKNOWN, scene_frames, train_recognizer, write_video
 
 
-def _dlib_missing() -> str:
-    try:
-        check_available()
-    except DlibUnavailable as exc:
-        return str(exc)
-    return ""
-
-
-needs_dlib = pytest.mark.skipif(bool(_dlib_missing()), reason=_dlib_missing() or "dlib installed")
 
 pytestmark = [needs_datasets, needs_detector, needs_dlib]
 

@@ -5,18 +5,10 @@ import sys
 
 from app import db
 from app.models import Course, Job
-from app.vision.dlib_embedder import DlibUnavailable, check_available
+from conftest import DLIB_MISSING, needs_dlib
 from helpers_web import course_of
 
 import pytest
-
-
-def _dlib_installed() -> bool:
-    try:
-        check_available()
-    except DlibUnavailable:
-        return False
-    return True
 
 
 def test_new_course_defaults_to_the_configured_features(client, auth, app):
@@ -29,7 +21,7 @@ def test_new_course_defaults_to_the_configured_features(client, auth, app):
         assert db.session.scalar(db.select(Course)).features == "pixels"
 
 
-@pytest.mark.skipif(not _dlib_installed(), reason="dlib features not installed (requirements-dlib.txt)")
+@needs_dlib
 def test_course_can_be_created_with_dlib_features(client, auth, app):
     auth.signup_and_login()
     client.post("/courses/create", data={"name": "Biology", "features": "dlib"})
@@ -58,8 +50,8 @@ def test_switching_features_of_a_trained_course_starts_retraining(client, auth, 
     assert response.status_code == 302  # unchanged features: just saved
     with app.app_context():
         assert db.session.scalar(db.select(Job)) is None
-    if not _dlib_installed():
-        pytest.skip("dlib features not installed (requirements-dlib.txt)")
+    if DLIB_MISSING:
+        pytest.skip(DLIB_MISSING)
     response = client.post(f"/courses/{course_id}/edit", data={"name": "Physics", "features": "dlib"})
     assert "/jobs/" in response.headers["Location"]
     with app.app_context():

@@ -11,22 +11,12 @@ import pytest
 
 from app.vision.dataset_io import list_identity_images, load_face_folder
 from app.vision.detector import FaceDetector
-from app.vision.dlib_embedder import DlibUnavailable, check_available
 from app.vision.features import FEATURE_KINDS, FeatureError, get_extractor
 from app.vision.preprocess import CHIP_SIZE, VECTOR_LENGTH
 from app.vision.recognizer import Recognizer
-from tests.conftest import DATASETS, DETECTOR_DIR, needs_datasets, needs_detector
+from tests.conftest import DATASETS, DETECTOR_DIR, needs_datasets, needs_detector, needs_dlib
 
 
-def _dlib_missing() -> str:
-    try:
-        check_available()
-    except DlibUnavailable as exc:
-        return str(exc)
-    return ""
-
-
-needs_dlib = pytest.mark.skipif(bool(_dlib_missing()), reason=_dlib_missing() or "dlib installed")
 
 # lfw10: five people enrolled from 8 photos each, 5 more photos each to recognise; two never enrolled.
 ENROLLED = ("Alejandro_Toledo", "Arnold_Schwarzenegger", "Jacques_Chirac", "Kofi_Annan", "Vladimir_Putin")
