@@ -93,7 +93,7 @@ def detection_counts() -> list[dict]:
     folder = DATASETS / "detect"
     truth = json.loads((folder / "faces.json").read_text())["images"]
     runs = [(f"detect(), {label}", new_detector(**kwargs), "detect") for label, kwargs in variants()]
-    runs.append(("detect_padded() (load_face_folder / flask evaluate), blob 300x300", new_detector(), "detect_padded"))
+    runs.append(("detect_padded() alone (tight face crops), blob 300x300", new_detector(), "detect_padded"))
     if hasattr(runs[0][1], "detect_photo"):
         runs.append(("detect_photo(), blob 300x300", new_detector(), "detect_photo"))
     rows = []
