@@ -35,7 +35,8 @@ log = logging.getLogger("bench_recognition")
 
 # Per dataset: images per identity used to train (closed and open) and the share of never-enrolled people.
 PROTOCOLS = {"orl": dict(train_per_class=5, unknown_fraction=0.25),
-             "lfw10": dict(train_per_class=10, unknown_fraction=0.25)}
+             "lfw10": dict(train_per_class=10, unknown_fraction=0.25),
+             "faces94": dict(train_per_class=5, unknown_fraction=0.25)}
 
 
 # ----- baselines as evaluate() FitScore callables (X rows are flattened 128x128 uint8 crops) -------------
