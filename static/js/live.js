@@ -37,6 +37,7 @@
     var running = camera ? ["starting", "running", "offline"].indexOf(camera.status) >= 0 : data.status === "running";
     var img = document.getElementById("stream");
     if (!running && img) { img.alt = "The camera has stopped"; }
+    if (!running) { setText("absent-label", "absent"); }
     return running;
   }
 
