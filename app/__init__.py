@@ -77,15 +77,7 @@ def _ensure_folders(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Register every area's blueprint; each declares its own url_prefix."""
-    import importlib
+    from . import attendance, auth, courses, main, reports, settings, students
 
-    for name in ("main", "auth", "courses", "students", "attendance", "reports", "settings"):
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue  # an area not built yet
-        if not hasattr(module, "bp"):
-            continue  # a package still being written (no __init__.py with its blueprint yet)
-        app.register_blueprint(module.bp)
+    for area in (main, auth, courses, students, attendance, reports, settings):
+        app.register_blueprint(area.bp)

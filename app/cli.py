@@ -1,7 +1,6 @@
 """Flask CLI commands: set-up (init-db, fetch-models) and measuring (evaluate)."""
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -9,23 +8,15 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-# Commands that live with their own area; each module exposes click commands in COMMANDS.
-AREA_COMMAND_MODULES = ("app.courses.commands", "app.students.commands", "app.attendance.commands")
-
-
 def register_cli(app: Flask) -> None:
-    """Attach every command to the app's CLI."""
-    for command in (init_db_command, fetch_models_command, evaluate_command):
+    """Attach every command to the app's CLI; areas keep theirs in <area>/commands.py (COMMANDS)."""
+    from .attendance import commands as attendance_commands
+    from .courses import commands as course_commands
+    from .students import commands as student_commands
+
+    for command in (init_db_command, fetch_models_command, evaluate_command, *course_commands.COMMANDS,
+                    *student_commands.COMMANDS, *attendance_commands.COMMANDS):
         app.cli.add_command(command)
-    for name in AREA_COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name not in (name, name.rsplit(".", 1)[0]):
-                raise
-            continue
-        for command in module.COMMANDS:
-            app.cli.add_command(command)
 
 
 @click.command("init-db")

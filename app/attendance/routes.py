@@ -33,8 +33,7 @@ def index():
 def start():
     """Start Attendance: resolve the source, start the camera, go to the live page."""
     course_id = request.form.get("course_id", type=int)
-    back = url_for("courses.detail", course_id=course_id) if course_id and "courses.detail" in current_app.view_functions \
-        else url_for("attendance.index")
+    back = url_for("courses.detail", course_id=course_id) if course_id else url_for("attendance.index")
     try:
         source = source_from_form(request.form, request.files.get("video_file"), current_app.config)
         session_id = camera_service(current_app._get_current_object()).start(
