@@ -12,6 +12,7 @@ import pytest
 from app import db, jobs
 from app.models import FaceSample, Job, Student
 from app.students import quality
+from app.vision.detector import merge_boxes
 from app.vision.types import FaceBox
 from conftest import DATASETS, needs_datasets, needs_detector
 from helpers_web import course_of, faces94_people, images_of, write_video
@@ -194,8 +195,8 @@ def test_gate_ignores_a_box_nested_in_the_face_and_edge_artifacts():
     other = FaceBox(200, 20, 300, 130, 0.9)
     assert quality.distinct_faces([face, other]) == [face, other]
     corner = FaceBox(120, 100, 180, 200, 0.98)  # clipped by the 180x200 frame's edge
-    assert quality.merge_boxes([face], [corner], (200, 180, 3)) == [face]
-    assert quality.merge_boxes([], [corner], (200, 180, 3)) == [corner]
+    assert merge_boxes([face], [corner], (200, 180, 3)) == [face]
+    assert merge_boxes([], [corner], (200, 180, 3)) == [corner]
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:

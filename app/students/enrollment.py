@@ -16,8 +16,9 @@ import numpy as np
 from .. import db
 from ..models import FaceSample
 from ..pipeline import thread_detector
+from ..vision.detector import merge_boxes
 from ..vision.preprocess import face_chip
-from .quality import judge, merge_boxes
+from .quality import judge
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +114,11 @@ def _enroll_frames(frames: Iterable[tuple[str, np.ndarray]], writer: _ChipWriter
     """Gate each (label, image) and keep the accepted chips in the writer."""
     detector = thread_detector(config)
     for label, image in frames:
-        boxes = detector.detect(image)
-        # Padding finds tight face crops but shrinks the faces of a group photo below the SSD's reach
-        # (detect/010_2.jpg: 0 faces padded, 2 without), so a photo gets both passes, merged.
-        primary = detector.detect_padded(image) if padded else boxes[:1]
-        boxes = merge_boxes(primary, boxes, image.shape)
+        if padded:
+            boxes = detector.detect_photo(image)
+        else:
+            found = detector.detect(image)
+            boxes = merge_boxes(found[:1], found, image.shape)
         verdict = judge(image, boxes)
         if not verdict.accepted:
             result.rejected.append((label, verdict.reason or ""))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..vision.detector import NESTED_FRACTION
 from ..vision.types import FaceBox
 
 # Measured on the face box resized to 128x128 grey, the recognizer's input scale, so numbers are
@@ -18,9 +19,6 @@ MIN_SHARPNESS = 12.0
 MIN_BRIGHTNESS = 25.0
 # Smaller faces are upscaled 3x or more to the 128 px crop: no detail left to learn from.
 MIN_FACE_PX = 48
-# The SSD sometimes reports part of a big face (chin, cheek) as a second face; a box lying mostly
-# inside the best one is that, not a second person.
-NESTED_FRACTION = 0.5
 
 NO_FACE = "no face found"
 MANY_FACES = "more than one face"
@@ -48,26 +46,7 @@ def distinct_faces(boxes: list[FaceBox]) -> list[FaceBox]:
     if not boxes:
         return []
     best = boxes[0]
-    return [best] + [b for b in boxes[1:] if _inside_fraction(b, best) <= NESTED_FRACTION]
-
-
-def merge_boxes(primary: list[FaceBox], extra: list[FaceBox], shape: tuple[int, ...],
-                max_iou: float = 0.3) -> list[FaceBox]:
-    """Primary boxes, plus extra ones that are a different whole face (no overlap, not nested).
-
-    Extra boxes touching the image edge are ignored: when a face fills the photo, the unpadded SSD
-    reports a confident "face" in a corner (faces94: 0.98), clipped by the border.
-    """
-    if not primary:
-        return list(extra)
-    h, w = shape[:2]
-    merged = list(primary)
-    for box in extra:
-        on_edge = box.x1 <= 0 or box.y1 <= 0 or box.x2 >= w or box.y2 >= h
-        if not on_edge and all(box.iou(m) <= max_iou and _inside_fraction(box, m) <= NESTED_FRACTION
-                               and _inside_fraction(m, box) <= NESTED_FRACTION for m in merged):
-            merged.append(box)
-    return merged
+    return [best] + [b for b in boxes[1:] if b.inside_fraction(best) <= NESTED_FRACTION]
 
 
 def judge(image: np.ndarray, boxes: list[FaceBox]) -> Verdict:
@@ -94,9 +73,3 @@ def measure(image: np.ndarray, box: FaceBox) -> tuple[float, float]:
     face = cv2.resize(grey[box.y1:box.y2, box.x1:box.x2], (SHARPNESS_SIZE, SHARPNESS_SIZE),
                       interpolation=cv2.INTER_AREA)
     return float(cv2.Laplacian(face, cv2.CV_64F).var()), float(face.mean())
-
-
-def _inside_fraction(inner: FaceBox, outer: FaceBox) -> float:
-    ix = max(0, min(inner.x2, outer.x2) - max(inner.x1, outer.x1))
-    iy = max(0, min(inner.y2, outer.y2) - max(inner.y1, outer.y1))
-    return ix * iy / inner.area if inner.area else 1.0

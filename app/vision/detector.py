@@ -15,6 +15,11 @@ log = logging.getLogger(__name__)
 _MEAN = (104.0, 177.0, 123.0)
 
 
+# The SSD sometimes reports part of a big face (chin, cheek) as a second face; a box lying mostly
+# inside another is that, not a second person.
+NESTED_FRACTION = 0.5
+
+
 class DetectorError(RuntimeError):
     """The detector files are missing or unreadable."""
 
@@ -70,8 +75,12 @@ class FaceDetector:
         return _drop_overlaps(boxes, max_iou=0.3)
 
     def detect_photo(self, image: np.ndarray) -> list[FaceBox]:
-        """Faces in a still photo: the normal (tiled) pass, else padded for tight face crops."""
-        return self.detect(image) or self.detect_padded(image)
+        """Faces in a still photo: the padded pass, plus other whole faces the normal pass finds.
+
+        Padding finds tight face crops but shrinks the faces of a group photo below the SSD's reach
+        (detect/010_2.jpg: 0 faces padded, 2 without), so a photo gets both passes, merged.
+        """
+        return merge_boxes(self.detect_padded(image), self.detect(image), image.shape)
 
     def detect_batch(self, frames: list[np.ndarray]) -> list[list[FaceBox]]:
         """Faces in several frames with one network pass."""
@@ -143,16 +152,33 @@ def _tile_grid(w: int, h: int, n: int, overlap: float = 0.25) -> list[tuple[int,
             for i in range(n) for j in range(n)]
 
 
+def _nested(a: FaceBox, b: FaceBox) -> bool:
+    """True when one box lies mostly inside the other (the SSD reporting part of a face)."""
+    return max(a.inside_fraction(b), b.inside_fraction(a)) > NESTED_FRACTION
+
+
 def _drop_overlaps(boxes: list[FaceBox], max_iou: float = 0.5) -> list[FaceBox]:
     """Keep the best of boxes that overlap a lot or sit mostly inside a better one (one face twice)."""
     kept: list[FaceBox] = []
     for box in boxes:
-        if all(box.iou(k) <= max_iou and _inside_fraction(box, k) <= 0.5 for k in kept):
+        if all(box.iou(k) <= max_iou and not _nested(box, k) for k in kept):
             kept.append(box)
     return kept
 
 
-def _inside_fraction(a: FaceBox, b: FaceBox) -> float:
-    """Share of the smaller box's area that lies inside the other box."""
-    inter = max(0, min(a.x2, b.x2) - max(a.x1, b.x1)) * max(0, min(a.y2, b.y2) - max(a.y1, b.y1))
-    return inter / max(1, min(a.area, b.area))
+def merge_boxes(primary: list[FaceBox], extra: list[FaceBox], shape: tuple[int, ...],
+                max_iou: float = 0.3) -> list[FaceBox]:
+    """Primary boxes, plus extra ones that are a different whole face (no overlap, not nested).
+
+    Extra boxes touching the image edge are ignored: when a face fills the photo, the unpadded SSD
+    reports a confident "face" in a corner (faces94: 0.98), clipped by the border.
+    """
+    if not primary:
+        return list(extra)
+    h, w = shape[:2]
+    merged = list(primary)
+    for box in extra:
+        on_edge = box.x1 <= 0 or box.y1 <= 0 or box.x2 >= w or box.y2 >= h
+        if not on_edge and all(box.iou(m) <= max_iou and not _nested(box, m) for m in merged):
+            merged.append(box)
+    return merged

@@ -26,13 +26,20 @@ class FaceBox:
     def area(self) -> int:
         return max(0, self.width) * max(0, self.height)
 
+    def intersection(self, other: "FaceBox") -> int:
+        """Area (px) the two boxes share."""
+        return max(0, min(self.x2, other.x2) - max(self.x1, other.x1)) * \
+            max(0, min(self.y2, other.y2) - max(self.y1, other.y1))
+
     def iou(self, other: "FaceBox") -> float:
         """Intersection over union with another box (0.0 when they do not overlap)."""
-        ix1, iy1 = max(self.x1, other.x1), max(self.y1, other.y1)
-        ix2, iy2 = min(self.x2, other.x2), min(self.y2, other.y2)
-        inter = max(0, ix2 - ix1) * max(0, iy2 - iy1)
+        inter = self.intersection(other)
         union = self.area + other.area - inter
         return inter / union if union > 0 else 0.0
+
+    def inside_fraction(self, other: "FaceBox") -> float:
+        """Share of this box's area that lies inside the other box (1.0 for an empty box)."""
+        return self.intersection(other) / self.area if self.area else 1.0
 
 
 @dataclass(frozen=True)
