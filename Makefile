@@ -11,8 +11,17 @@ DEV_STAMP := $(VENV)/.dev-installed
 run: setup
 	$(BIN)/python run.py
 
+# The suite runs on SQLite, then again on PostgreSQL where a server answers (each test gets a
+# database of its own there, dropped at the end). In CI a missing server is an error, not a skip.
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
 test: setup dev-deps browser
 	$(BIN)/python -m pytest
+	@if $(BIN)/python -m tests.postgres "$(PG_TEST_URL)"; then \
+		echo "== the whole suite again on PostgreSQL ($(PG_TEST_URL))"; \
+		ROLLCALL_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest; \
+	elif [ -n "$$CI" ]; then echo "error: no PostgreSQL answers at $(PG_TEST_URL); CI runs the suite on it"; exit 1; \
+	else echo "note: no PostgreSQL at $(PG_TEST_URL): the suite ran on SQLite only"; fi
 
 setup: deps weights db
 

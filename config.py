@@ -27,7 +27,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", "sqlite:///" + str(Path(INSTANCE_DIR) / "rollcall.sqlite")
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}} if SQLALCHEMY_DATABASE_URI.startswith("sqlite") else {}
+    # A plain postgresql://user@host/db works as written (app.database picks the psycopg 3 driver).
+    # The pool is sized per process: request threads + writer + mail sender + job runner.
+    DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", 10))
+    DATABASE_MAX_OVERFLOW = int(os.environ.get("DATABASE_MAX_OVERFLOW", 10))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

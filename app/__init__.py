@@ -41,6 +41,9 @@ def create_app(config_class: type = Config, overrides: dict[str, Any] | None = N
     app.config.from_object(config_class)
     if overrides:
         app.config.update(overrides)
+    from .database import configure_database
+
+    configure_database(app, explicit_options="SQLALCHEMY_ENGINE_OPTIONS" in (overrides or {}))
     _ensure_folders(app)
     from .secret import load_or_create_secret_key
 

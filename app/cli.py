@@ -23,10 +23,10 @@ def register_cli(app: Flask) -> None:
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema (safe to run again)."""
-    from .database import upgrade_database
+    from .database import safe_database_url, upgrade_database
 
     upgrade_database(current_app._get_current_object())
-    click.echo(f"database ready: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    click.echo(f"database ready: {safe_database_url(current_app.config['SQLALCHEMY_DATABASE_URI'])}")
 
 
 @click.command("fetch-models")

@@ -7,6 +7,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from . import db, login_manager
 
@@ -16,6 +17,25 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator):
+    """A UTC moment that reads back the same on every database: naive UTC, as SQLite always gave it."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        # Naive values are UTC by this app's rule; PostgreSQL would read them in the server's time zone.
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        # PostgreSQL returns aware values in the session's zone; SQLite naive UTC. Give both as naive UTC.
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+
 class Teacher(UserMixin, db.Model):
     """A teacher account; owns courses and everything below them."""
 
@@ -23,9 +43,9 @@ class Teacher(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    last_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     absence_digest: Mapped[bool] = mapped_column(Boolean, default=False)
 
     courses: Mapped[list["Course"]] = relationship(back_populates="teacher", cascade="all, delete-orphan")
@@ -37,7 +57,7 @@ class Course(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Feature kind the next training uses ("pixels"; "dlib" when that option is installed).
     features: Mapped[str] = mapped_column(String(20), default="pixels")
     # Version of the recognizer in use (None = never trained); its summary is in the last good Job.
@@ -63,7 +83,7 @@ class Student(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     roll_number: Mapped[str] = mapped_column(String(50))
     email: Mapped[str | None] = mapped_column(String(254))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="students")
     samples: Mapped[list["FaceSample"]] = relationship(back_populates="student", cascade="all, delete-orphan")
@@ -78,7 +98,7 @@ class FaceSample(db.Model):
     source: Mapped[str] = mapped_column(String(20))  # photo | video | bulk
     sharpness: Mapped[float] = mapped_column(Float, default=0.0)
     brightness: Mapped[float] = mapped_column(Float, default=0.0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     student: Mapped[Student] = relationship(back_populates="samples")
 
@@ -94,8 +114,8 @@ class Job(db.Model):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AttendanceSession(db.Model):
@@ -107,8 +127,8 @@ class AttendanceSession(db.Model):
     source_label: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(20), default="running")  # running|ended|interrupted|failed
     status_message: Mapped[str] = mapped_column(Text, default="")
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recognizer_version: Mapped[int | None] = mapped_column(Integer)
     frames: Mapped[int] = mapped_column(Integer, default=0)
     frames_analysed: Mapped[int] = mapped_column(Integer, default=0)
@@ -137,7 +157,7 @@ class AttendanceRecord(db.Model):
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
     present: Mapped[bool] = mapped_column(Boolean, default=True)
     marked_by: Mapped[str] = mapped_column(String(20), default="camera")  # camera | teacher
-    first_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     score: Mapped[float | None] = mapped_column(Float)
     snapshot: Mapped[str | None] = mapped_column(String(200))
 
@@ -152,7 +172,7 @@ class AttendanceCorrection(db.Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("attendance_session.id", ondelete="CASCADE"), index=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
     teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     before: Mapped[str] = mapped_column(String(20))  # present | absent
     after: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
@@ -164,7 +184,7 @@ class UnknownSighting(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("attendance_session.id", ondelete="CASCADE"), index=True)
     track_id: Mapped[int] = mapped_column(Integer)
-    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     score: Mapped[float | None] = mapped_column(Float)
     snapshot: Mapped[str | None] = mapped_column(String(200))
     emailed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -183,10 +203,10 @@ class OutboxMessage(db.Model):
     attachment: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 @login_manager.user_loader

@@ -37,12 +37,28 @@ needs_detector = pytest.mark.skipif(
 )
 
 
+# Set (e.g. postgresql://postgres@127.0.0.1:5432/postgres) to run the suite on PostgreSQL: each app
+# then gets a database of its own on that server, dropped at the end of the run. `make test` sets it
+# for its second pass when a server answers.
+TEST_DATABASE_URL = os.environ.get("ROLLCALL_TEST_DATABASE_URL", "")
+ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgresql:", "postgres:"))
+
+
+def database_uri(tmp_path: Path) -> str:
+    """A fresh, empty database for one app: a SQLite file in tmp_path, or a new PostgreSQL database."""
+    if not ON_POSTGRES:
+        return f"sqlite:///{tmp_path / 'rollcall.sqlite'}"
+    from tests.postgres import create_database
+
+    return create_database(TEST_DATABASE_URL)
+
+
 def test_config(tmp_path: Path, **extra) -> dict:
     """Config overrides that keep every file of a test inside tmp_path."""
     overrides = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'rollcall.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "DATASET_DIR": str(tmp_path / "dataset"),
         "RECOGNIZER_DIR": str(tmp_path / "models"),
@@ -60,6 +76,19 @@ def test_config(tmp_path: Path, **extra) -> dict:
 
 
 test_config.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases():
+    """On PostgreSQL, drop the databases this run created (and any a killed run left behind)."""
+    if not ON_POSTGRES:
+        yield
+        return
+    from tests.postgres import drop_test_databases
+
+    drop_test_databases(TEST_DATABASE_URL)
+    yield
+    drop_test_databases(TEST_DATABASE_URL)
 
 
 @pytest.fixture
