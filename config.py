@@ -42,6 +42,8 @@ class Config:
     DATASET_DIR = _env_path("ROLLCALL_DATASET_DIR", BASE_DIR / "dataset")
     RECOGNIZER_DIR = _env_path("ROLLCALL_RECOGNIZER_DIR", BASE_DIR / "models")
     SNAPSHOT_DIR = _env_path("ROLLCALL_SNAPSHOT_DIR", Path(INSTANCE_DIR) / "snapshots")
+    # Face snapshots of sessions are deleted after this many days (the sweep is h14's; pages show it).
+    SNAPSHOT_RETENTION_DAYS = int(os.environ.get("SNAPSHOT_RETENTION_DAYS", 30))
     UPLOAD_DIR = _env_path("ROLLCALL_UPLOAD_DIR", Path(INSTANCE_DIR) / "uploads")
 
     DETECTOR_DIR = _env_path("DETECTOR_DIR", BASE_DIR / "dnn_models")
@@ -57,6 +59,8 @@ class Config:
     RECOGNIZER_RECOMMENDED_IMAGES = int(os.environ.get("RECOGNIZER_RECOMMENDED_IMAGES", 8))
     # Feature kind for new courses: "pixels" (the user's design) or "dlib" (needs requirements-dlib.txt).
     RECOGNIZER_FEATURES = os.environ.get("RECOGNIZER_FEATURES", "pixels")
+    # Camera marks scoring less than this above the recognizer's threshold are listed for the teacher's review.
+    REVIEW_SCORE_MARGIN = float(os.environ.get("REVIEW_SCORE_MARGIN", 0.05))
 
     CAMERA_SOURCE = os.environ.get("CAMERA_SOURCE", "0")
     CAMERA_VIDEO_DIR = _env_path("CAMERA_VIDEO_DIR", Path(INSTANCE_DIR) / "videos")
