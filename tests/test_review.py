@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import queue
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import cv2

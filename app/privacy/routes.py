@@ -6,8 +6,7 @@ from flask_login import current_user, login_required
 
 from .. import jobs
 from ..courses.routes import run_training_job
-from ..courses.training import trainable_students
-from ..courses.training import TrainingError
+from ..courses.training import TrainingError, trainable_students
 from ..students.service import get_student_or_404, sample_counts
 from . import bp, service
 

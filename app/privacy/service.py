@@ -14,7 +14,7 @@ from sqlalchemy import func, select, union_all, update
 
 from .. import db
 from ..courses.service import recognizer_folder
-from ..models import (AttendanceCorrection, AttendanceRecord, AttendanceSession, AuditEvent, Course, FaceSample,
+from ..models import (AttendanceCorrection, AttendanceRecord, AttendanceSession, AuditEvent, Course,
                       Student, UnknownSighting)
 from ..students.enrollment import delete_student_files
 from ..timezones import format_local
