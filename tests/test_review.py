@@ -66,6 +66,7 @@ def unknown_seen(app, session_id: int, chip, track: int = 1) -> int:
 
 def test_describe_match_is_a_sentence():
     assert review.describe_match("Ana", 0.41) == "looks most like Ana, 41% match"
+    assert review.describe_match("Ana", 0.93, 0.962) == "looks most like Ana, 93% match (96% needed)"
     assert review.describe_match(None, 0.3) == "looks like nobody enrolled"
 
 
@@ -82,7 +83,7 @@ def test_unknown_sighting_is_identified_marked_present_and_becomes_a_training_ph
 
     # The review page names the closest student (filled from the recognizer and the snapshot) in a sentence.
     page = client.get(f"/review/sessions/{trained['session']}").get_data(as_text=True)
-    assert "Unknown face" in page and "looks most like Student R1," in page and "% match" in page
+    assert "Unknown face" in page and "looks most like Student R1," in page and "% needed)" in page
     assert f"This is Student R1" in page
     # Meanwhile the session table says Ana is absent although a face like hers waits for review.
     table = client.get(f"/reports/sessions/{trained['session']}").get_data(as_text=True)

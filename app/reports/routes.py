@@ -69,7 +69,8 @@ def session(session_id: int):
     names = {s.id: s.name for s in sess.course.students}
     return render_template("reports/session.html", sess=sess, roster=roster, args=args,
                            counts=service.with_counts(sess.course_id, [sess])[0],
-                           sightings=[(s, review.describe_match(names.get(s.best_label), s.score))
+                           sightings=[(s, review.describe_match(names.get(s.best_label), s.score,
+                                                                review.threshold_of(sess.course)))
                                       for s in service.sightings(sess.id)],
                            absent_pending=review.absent_with_pending(sess), pending=review.pending_count(sess.id),
                            audit=service.corrections(session_id=sess.id))

@@ -45,13 +45,19 @@ def threshold_of(course: Course) -> float | None:
     return (summary.get("operating_point") or {}).get("threshold")
 
 
-def describe_match(name: str | None, score: float | None) -> str:
-    """"looks most like Ana, 41% match" instead of a raw score."""
+def describe_match(name: str | None, score: float | None, threshold: float | None = None) -> str:
+    """"looks most like Ana, 41% match (96% needed)" instead of a raw score."""
     if name is None:
         return "looks like nobody enrolled"
     if score is None:
         return f"looks most like {name}"
-    return f"looks most like {name}, {max(0.0, min(1.0, score)) * 100:.0f}% match"
+    # Similarities of different people are often high: the bar the camera uses puts the number in context.
+    needed = f" ({_pct(threshold)} needed)" if threshold is not None and 0 < threshold < 1 else ""
+    return f"looks most like {name}, {_pct(score)} match{needed}"
+
+
+def _pct(value: float) -> str:
+    return f"{max(0.0, min(1.0, value)) * 100:.0f}%"
 
 
 def uncertain_clause(course: Course, margin: float):
@@ -67,7 +73,9 @@ def pending_items(session: AttendanceSession, config: Mapping[str, Any]) -> list
     """Waiting sightings (oldest first) then uncertain camera marks, each with a sentence."""
     fill_best_labels(session, config)
     names = dict(db.session.execute(select(Student.id, Student.name).where(Student.course_id == session.course_id)).all())
-    items = [ReviewItem("sighting", s.id, s.seen_at, s.snapshot, describe_match(names.get(s.best_label), s.score),
+    threshold = threshold_of(session.course)
+    items = [ReviewItem("sighting", s.id, s.seen_at, s.snapshot,
+                        describe_match(names.get(s.best_label), s.score, threshold),
                         "unknown face", s.best_label)
              for s in db.session.scalars(select(UnknownSighting).where(
                  UnknownSighting.session_id == session.id, UnknownSighting.review == "pending")
