@@ -59,8 +59,9 @@ class Config:
     RECOGNIZER_RECOMMENDED_IMAGES = int(os.environ.get("RECOGNIZER_RECOMMENDED_IMAGES", 8))
     # Feature kind for new courses: "pixels" (the user's design) or "dlib" (needs requirements-dlib.txt).
     RECOGNIZER_FEATURES = os.environ.get("RECOGNIZER_FEATURES", "pixels")
-    # Camera marks scoring less than this above the recognizer's threshold are listed for the teacher's review.
-    REVIEW_SCORE_MARGIN = float(os.environ.get("REVIEW_SCORE_MARGIN", 0.05))
+    # Camera marks in the lowest this share of the room between the recognizer's threshold and a perfect score
+    # are listed for the teacher's review (0.25: threshold 0.9 -> marks under 0.925).
+    REVIEW_SCORE_MARGIN = float(os.environ.get("REVIEW_SCORE_MARGIN", 0.25))
 
     CAMERA_SOURCE = os.environ.get("CAMERA_SOURCE", "0")
     CAMERA_VIDEO_DIR = _env_path("CAMERA_VIDEO_DIR", Path(INSTANCE_DIR) / "videos")

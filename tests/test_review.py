@@ -133,19 +133,21 @@ def test_stranger_and_ignore_close_the_sighting_with_an_audit_row(app, client, t
     assert "Nothing to review" in client.get(f"/review/sessions/{trained['session']}").get_data(as_text=True)
 
 
-def _mark(app, trained, student: int, score: float, reason: str | None = None) -> int:
+def _mark(app, trained, student: int, share: float, reason: str | None = None) -> int:
+    """A camera mark scored `share` of the way from the recognizer's threshold to 1.0."""
     with app.app_context():
         threshold = review.threshold_of(db.session.get(Course, trained["course"]))
-        assert attendance.mark_present(trained["session"], student, threshold + score, datetime.now(timezone.utc),
+        score = threshold + share * (1 - threshold)
+        assert attendance.mark_present(trained["session"], student, score, datetime.now(timezone.utc),
                                        None, review_reason=reason)
         return db.session.scalar(db.select(AttendanceRecord.id).where(AttendanceRecord.student_id == student))
 
 
 def test_uncertain_marks_are_listed_by_score_or_by_the_recorders_flag(app, client, trained):
     s0, s1, s2 = trained["students"]
-    low = _mark(app, trained, s0, 0.01)  # just over the threshold: within REVIEW_SCORE_MARGIN
-    _mark(app, trained, s1, 0.5)  # clearly over: not listed
-    flagged = _mark(app, trained, s2, 0.5, reason="flickering track")
+    low = _mark(app, trained, s0, 0.1)  # just over the threshold: within REVIEW_SCORE_MARGIN (0.25)
+    _mark(app, trained, s1, 0.4)  # clearly over: not listed
+    flagged = _mark(app, trained, s2, 0.9, reason="flickering track")
     page = client.get(f"/review/sessions/{trained['session']}").get_data(as_text=True)
     assert f'id="record-{low}"' in page and "Low score" in page and "marked Student R0" in page
     assert f'id="record-{flagged}"' in page and "Flickering track" in page
@@ -154,7 +156,7 @@ def test_uncertain_marks_are_listed_by_score_or_by_the_recorders_flag(app, clien
 
 def test_an_uncertain_mark_of_the_wrong_student_moves_to_the_right_one(app, client, trained):
     s0, s1, _ = trained["students"]
-    low = _mark(app, trained, s0, 0.01)
+    low = _mark(app, trained, s0, 0.1)
     response = client.post(f"/review/sessions/{trained['session']}/record/{low}",
                            data={"answer": "student", "student_id": s1}, follow_redirects=True)
     assert "Student R1 marked present, Student R0 absent" in response.get_data(as_text=True)
@@ -166,7 +168,7 @@ def test_an_uncertain_mark_of_the_wrong_student_moves_to_the_right_one(app, clie
 
 def test_an_uncertain_mark_that_was_a_stranger_becomes_absent(app, client, trained):
     s0 = trained["students"][0]
-    low = _mark(app, trained, s0, 0.01)
+    low = _mark(app, trained, s0, 0.1)
     client.post(f"/review/sessions/{trained['session']}/record/{low}", data={"answer": "stranger"})
     with app.app_context():
         record = db.session.get(AttendanceRecord, low)

@@ -52,5 +52,5 @@ def _session_or_404(session_id: int):
 
 @bp.app_context_processor
 def _review_helpers() -> dict:
-    """`review_pending(session_id)` and `review_added(course)` for the session and course pages."""
-    return {"review_pending": service.pending_count, "review_added": service.chips_since_training}
+    """`review_added(course)`: photos added from reviews since the course's last training (course page)."""
+    return {"review_added": service.chips_since_training}

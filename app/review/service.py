@@ -61,12 +61,16 @@ def _pct(value: float) -> str:
 
 
 def uncertain_clause(course: Course, margin: float):
-    """Camera marks a teacher should look at: flagged by the recorder, or scored just over the threshold."""
+    """Camera marks a teacher should look at: flagged by the recorder, or scored just over the threshold.
+
+    "Just over" is the lowest `margin` share of the room between the threshold and a perfect 1.0: scores
+    cluster near 1 when the threshold is high (0.97 on faces94), so a fixed step would flag every mark."""
     threshold = threshold_of(course)
     flagged = AttendanceRecord.review_reason.is_not(None)
-    if threshold is None:
+    if threshold is None or threshold >= 1:
         return flagged
-    return or_(flagged, and_(AttendanceRecord.score.is_not(None), AttendanceRecord.score < threshold + margin))
+    bar = threshold + margin * (1.0 - max(0.0, threshold))
+    return or_(flagged, and_(AttendanceRecord.score.is_not(None), AttendanceRecord.score < bar))
 
 
 def pending_items(session: AttendanceSession, config: Mapping[str, Any]) -> list[ReviewItem]:
