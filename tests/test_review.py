@@ -12,7 +12,8 @@ from app import db
 from app.attendance import service as attendance
 from app.attendance.recorder import Recorder
 from app.courses.training import train_course
-from app.models import AttendanceCorrection, AttendanceRecord, AuditEvent, Course, FaceSample, UnknownSighting
+from app.models import (AttendanceCorrection, AttendanceRecord, AttendanceSession, AuditEvent, Course, FaceSample,
+                        UnknownSighting)
 from app.pipeline import new_detector
 from app.review import service as review
 from app.vision.events import UnknownSeen
@@ -183,3 +184,16 @@ def test_review_is_the_teachers_own(app, client, trained, faces):
     assert client.get(f"/review/sessions/{trained['session']}").status_code == 404
     assert client.post(f"/review/sessions/{trained['session']}/sighting/{sighting}",
                        data={"answer": "stranger"}).status_code == 404
+
+
+def test_faces_can_be_reviewed_while_the_session_runs(app, client, trained, faces):
+    with app.app_context():
+        running = attendance.create_session(trained["course"], "0", "webcam 0", 1)
+    sighting = unknown_seen(app, running, faces[2][13], track=5)
+    page = client.get(f"/review/sessions/{running}").get_data(as_text=True)
+    assert "The session is still running" in page and f'id="sighting-{sighting}"' in page
+    client.post(f"/review/sessions/{running}/sighting/{sighting}",
+                data={"answer": "student", "student_id": trained["students"][2]})
+    with app.app_context():
+        assert db.session.scalar(db.select(AttendanceRecord.present).where(AttendanceRecord.session_id == running))
+        assert db.session.get(AttendanceSession, running).status == "running"

@@ -76,7 +76,8 @@ def uncertain_clause(course: Course, margin: float):
 def pending_items(session: AttendanceSession, config: Mapping[str, Any]) -> list[ReviewItem]:
     """Waiting sightings (oldest first) then uncertain camera marks, each with a sentence."""
     fill_best_labels(session, config)
-    names = dict(db.session.execute(select(Student.id, Student.name).where(Student.course_id == session.course_id)).all())
+    names = dict(db.session.execute(
+        select(Student.id, Student.name).where(Student.course_id == session.course_id)).all())
     threshold = threshold_of(session.course)
     items = [ReviewItem("sighting", s.id, s.seen_at, s.snapshot,
                         describe_match(names.get(s.best_label), s.score, threshold),
@@ -90,7 +91,7 @@ def pending_items(session: AttendanceSession, config: Mapping[str, Any]) -> list
         uncertain_clause(session.course, float(config["REVIEW_SCORE_MARGIN"])))
         .order_by(AttendanceRecord.first_seen_at, AttendanceRecord.id))
     items += [ReviewItem("record", r.id, r.first_seen_at, r.snapshot,
-                         f"marked {names.get(r.student_id, '?')}" + (f", {r.score * 100:.0f}% match" if r.score is not None else ""),
+                         f"marked {names.get(r.student_id, '?')}" + (f", {_pct(r.score)} match" if r.score is not None else ""),
                          r.review_reason or LOW_SCORE, r.student_id) for r in records]
     return items
 
@@ -196,9 +197,10 @@ def answer_sighting(session: AttendanceSession, sighting_id: int, answer: str, t
     now = datetime.now(timezone.utc)
     if answer == STUDENT:
         student = _student_in(session, student_id)
-        changed = _ensure_present(session, student, teacher_id, f"review: unknown face #{sighting.id} is {student.name}")
+        what = f"unknown face #{sighting.id} is {student.name}"
+        changed = _ensure_present(session, student, teacher_id, f"review: {what}")
         sighting.review, sighting.reviewed_student_id, sighting.reviewed_at = STUDENT, student.id, now
-        _audit(teacher_id, session.course_id, "review_student", f"session {session.id} sighting {sighting.id}: {student.name}")
+        _audit(teacher_id, session.course_id, "review_student", f"session {session.id}: {what}")
         sample = _add_training_chip(student, sighting.snapshot, config)
         return (f"{student.name} is marked present" if changed else f"{student.name} was already present") + \
             ("; the face was added to their training photos." if sample else ".")
@@ -223,13 +225,17 @@ def answer_record(session: AttendanceSession, record_id: int, answer: str, teach
     if answer == STUDENT:
         student = _student_in(session, student_id)
         if student.id != marked.id:
-            _ensure_present(session, student, teacher_id, f"review: the camera's mark of {marked.name} was {student.name}")
-            set_mark(session.id, marked.id, teacher_id, False, f"review: the camera saw {student.name}, not {marked.name}")
+            _ensure_present(session, student, teacher_id,
+                            f"review: the camera's mark of {marked.name} was {student.name}")
+            set_mark(session.id, marked.id, teacher_id, False,
+                     f"review: the camera saw {student.name}, not {marked.name}")
         record = db.session.get(AttendanceRecord, record_id)
         record.review, record.reviewed_at = ("confirmed" if student.id == marked.id else "corrected"), now
-        _audit(teacher_id, session.course_id, "review_student", f"session {session.id} mark {record.id}: {student.name}")
+        _audit(teacher_id, session.course_id, "review_student",
+               f"session {session.id} mark {record.id}: {student.name}")
         sample = _add_training_chip(student, record.snapshot, config)
-        verdict = f"{marked.name} confirmed" if student.id == marked.id else f"{student.name} marked present, {marked.name} absent"
+        verdict = (f"{marked.name} confirmed" if student.id == marked.id
+                   else f"{student.name} marked present, {marked.name} absent")
         return verdict + ("; the face was added to their training photos." if sample else ".")
     if answer == STRANGER:
         set_mark(session.id, marked.id, teacher_id, False, f"review: the camera's mark of {marked.name} was a stranger")
