@@ -45,6 +45,8 @@ class Config:
     DATASET_DIR = _env_path("ROLLCALL_DATASET_DIR", BASE_DIR / "dataset")
     RECOGNIZER_DIR = _env_path("ROLLCALL_RECOGNIZER_DIR", BASE_DIR / "models")
     SNAPSHOT_DIR = _env_path("ROLLCALL_SNAPSHOT_DIR", Path(INSTANCE_DIR) / "snapshots")
+    # Face snapshots of sessions are deleted after this many days (the sweep is h14's; pages show it).
+    SNAPSHOT_RETENTION_DAYS = int(os.environ.get("SNAPSHOT_RETENTION_DAYS", 30))
     UPLOAD_DIR = _env_path("ROLLCALL_UPLOAD_DIR", Path(INSTANCE_DIR) / "uploads")
 
     DETECTOR_DIR = _env_path("DETECTOR_DIR", BASE_DIR / "dnn_models")
@@ -60,6 +62,9 @@ class Config:
     RECOGNIZER_RECOMMENDED_IMAGES = int(os.environ.get("RECOGNIZER_RECOMMENDED_IMAGES", 8))
     # Feature kind for new courses: "pixels" (the user's design) or "dlib" (needs requirements-dlib.txt).
     RECOGNIZER_FEATURES = os.environ.get("RECOGNIZER_FEATURES", "pixels")
+    # Camera marks in the lowest this share of the room between the recognizer's threshold and a perfect score
+    # are listed for the teacher's review (0.25: threshold 0.9 -> marks under 0.925).
+    REVIEW_SCORE_MARGIN = float(os.environ.get("REVIEW_SCORE_MARGIN", 0.25))
 
     CAMERA_SOURCE = os.environ.get("CAMERA_SOURCE", "0")
     CAMERA_VIDEO_DIR = _env_path("CAMERA_VIDEO_DIR", Path(INSTANCE_DIR) / "videos")

@@ -80,7 +80,7 @@ def _ensure_folders(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Register every area's blueprint; each declares its own url_prefix."""
-    from . import attendance, auth, courses, main, reports, settings, students
+    from . import account, attendance, auth, courses, main, privacy, reports, review, settings, students
 
-    for area in (main, auth, courses, students, attendance, reports, settings):
+    for area in (main, auth, courses, students, attendance, reports, settings, account, review, privacy):
         app.register_blueprint(area.bp)

@@ -47,6 +47,8 @@ class Teacher(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     absence_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    # IANA zone name ("Europe/Madrid") every page, export and email shows times in; "" = UTC until the browser tells.
+    timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     courses: Mapped[list["Course"]] = relationship(back_populates="teacher", cascade="all, delete-orphan")
 
@@ -132,6 +134,8 @@ class AttendanceSession(db.Model):
     recognizer_version: Mapped[int | None] = mapped_column(Integer)
     frames: Mapped[int] = mapped_column(Integer, default=0)
     frames_analysed: Mapped[int] = mapped_column(Integer, default=0)
+    # A trial run the teacher keeps out of percentages and the chart (still listed and exportable).
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     course: Mapped[Course] = relationship(back_populates="sessions")
     records: Mapped[list["AttendanceRecord"]] = relationship(
@@ -160,6 +164,10 @@ class AttendanceRecord(db.Model):
     first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     score: Mapped[float | None] = mapped_column(Float)
     snapshot: Mapped[str | None] = mapped_column(String(200))
+    # Why the camera's mark needs a teacher's look ("low score", later "flickering track"); the recorder may set it.
+    review_reason: Mapped[str | None] = mapped_column(String(100))
+    review: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "" | confirmed | corrected | ignored
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     session: Mapped[AttendanceSession] = relationship(back_populates="records")
     student: Mapped[Student] = relationship()
@@ -188,8 +196,26 @@ class UnknownSighting(db.Model):
     score: Mapped[float | None] = mapped_column(Float)
     snapshot: Mapped[str | None] = mapped_column(String(200))
     emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The student the face was closest to (below the threshold): "looks most like Ana, 41% match".
+    best_label: Mapped[int | None] = mapped_column(Integer)
+    review: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")  # pending|student|stranger|ignored
+    reviewed_student_id: Mapped[int | None] = mapped_column(Integer)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     session: Mapped[AttendanceSession] = relationship(back_populates="sightings")
+
+
+class AuditEvent(db.Model):
+    """Audit trail of a teacher's action that is not a mark change (session deleted, face data erased, review)."""
+
+    __table_args__ = (Index("ix_audit_event_course_at", "course_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    action: Mapped[str] = mapped_column(String(40))  # session_deleted | session_excluded | face_data_deleted | review_*
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 class OutboxMessage(db.Model):

@@ -94,16 +94,16 @@ def test_session_csv_and_xlsx(client, seeded):
     s3 = seeded["sessions"][2]
     rows = parse_csv(download(client, f"/reports/sessions/{s3}/export.csv", "text/csv"))
     assert rows == [
-        ["roll_number", "name", "status", "marked_by", "first_seen_utc", "score"],
-        ["R01", "Student R01", "present", "camera", "2026-01-07T09:03:00Z", "0.87"],
-        ["R02", "Student R02", "present", "camera", "2026-01-07T09:03:00Z", "0.87"],
-        ["R03", "Student R03", "absent", "", "", ""],
-        ["R04", "Student R04", "absent", "teacher", "", ""],
+        ["roll_number", "name", "status", "marked_by", "first_seen_utc", "score", "first_seen_local"],
+        ["R01", "Student R01", "present", "camera", "2026-01-07T09:03:00Z", "0.87", "2026-01-07 09:03:00 UTC"],
+        ["R02", "Student R02", "present", "camera", "2026-01-07T09:03:00Z", "0.87", "2026-01-07 09:03:00 UTC"],
+        ["R03", "Student R03", "absent", "", "", "", ""],
+        ["R04", "Student R04", "absent", "teacher", "", "", ""],
     ]
     wb = parse_xlsx(download(client, f"/reports/sessions/{s3}/export.xlsx",
                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     cells = [list(r) for r in wb["Attendance"].iter_rows(values_only=True)]
-    assert cells[1] == ["R01", "Student R01", "present", "camera", "2026-01-07T09:03:00Z", 0.87]
+    assert cells[1] == ["R01", "Student R01", "present", "camera", "2026-01-07T09:03:00Z", 0.87, "2026-01-07 09:03:00 UTC"]
     assert cells[3][:3] == ["R03", "Student R03", "absent"]
     assert dict(wb["Info"].iter_rows(values_only=True))["session_id"] == str(s3)
 

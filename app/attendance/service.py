@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import db
-from ..models import AttendanceRecord, AttendanceSession, Course, Student, UnknownSighting
+from ..models import AttendanceRecord, AttendanceSession, AuditEvent, Course, Student, UnknownSighting
 from ..notify import enqueue_mail
+from ..timezones import format_local
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +96,10 @@ def close_interrupted() -> int:
 
 
 def mark_present(session_id: int, student_id: int, score: float | None, first_seen: datetime | None,
-                 snapshot: str | None) -> bool:
-    """Mark a camera-confirmed student present once per session; False if already marked (even by a race)."""
+                 snapshot: str | None, review_reason: str | None = None) -> bool:
+    """Mark a camera-confirmed student present once per session; False if already marked (even by a race).
+
+    review_reason (e.g. "flickering track") puts the mark on the teacher's review page whatever its score."""
     session = db.session.get(AttendanceSession, session_id)
     student = db.session.get(Student, student_id)
     if session is None or student is None or student.course_id != session.course_id:
@@ -105,7 +110,8 @@ def mark_present(session_id: int, student_id: int, score: float | None, first_se
     if exists is not None:
         return False
     db.session.add(AttendanceRecord(session_id=session_id, student_id=student_id, present=True,
-                                    marked_by="camera", first_seen_at=first_seen, score=score, snapshot=snapshot))
+                                    marked_by="camera", first_seen_at=first_seen, score=score, snapshot=snapshot,
+                                    review_reason=review_reason[:100] if review_reason else None))
     try:
         db.session.commit()
     except IntegrityError:
@@ -116,13 +122,15 @@ def mark_present(session_id: int, student_id: int, score: float | None, first_se
 
 
 def record_unknown(session_id: int, track_id: int, score: float | None, seen_at: datetime, snapshot: str | None,
-                   snapshot_path: str | None, email: bool, cooldown_seconds: float) -> UnknownSighting | None:
-    """One sighting row per unknown track; mails the teacher unless another went out within the cooldown."""
+                   snapshot_path: str | None, email: bool, cooldown_seconds: float,
+                   best_label: int | None = None) -> UnknownSighting | None:
+    """One sighting row per unknown track (with the closest student, when known); mails the teacher unless
+    another went out within the cooldown."""
     session = db.session.get(AttendanceSession, session_id)
     if session is None:
         return None
     sighting = UnknownSighting(session_id=session_id, track_id=track_id, seen_at=seen_at, score=score,
-                               snapshot=snapshot, emailed=False)
+                               snapshot=snapshot, emailed=False, best_label=best_label)
     db.session.add(sighting)
     if email and not _mailed_recently(session_id, seen_at, cooldown_seconds):
         course = session.course
@@ -190,3 +198,37 @@ def running_session(course_id: int) -> AttendanceSession | None:
     return db.session.scalars(select(AttendanceSession).where(
         AttendanceSession.course_id == course_id, AttendanceSession.status == OPEN)
         .order_by(AttendanceSession.id.desc()).limit(1)).first()
+
+
+def delete_session(session_id: int, teacher_id: int, snapshot_dir: str) -> str:
+    """Delete an ended session with its records, sightings and snapshot files; audited. Returns its description."""
+    session = get_session(session_id, teacher_id)
+    if session is None:
+        raise AttendanceError("session not found")
+    if session.status == OPEN:
+        raise AttendanceError("stop the session before deleting it")
+    teacher = session.course.teacher
+    described = (f"session #{session.id} of {format_local(session.started_at, teacher.timezone)} "
+                 f"({session.source_label or session.source}, {len(session.records)} marks, "
+                 f"{len(session.sightings)} unknown faces)")
+    db.session.add(AuditEvent(teacher_id=teacher_id, course_id=session.course_id, action="session_deleted",
+                              detail=described))
+    db.session.delete(session)  # records, sightings and corrections go with it (cascade)
+    db.session.commit()
+    shutil.rmtree(Path(snapshot_dir) / f"session_{session_id}", ignore_errors=True)
+    log.info("teacher %s deleted %s", teacher_id, described)
+    return described
+
+
+def set_excluded(session_id: int, teacher_id: int, excluded: bool) -> None:
+    """Keep a trial session out of percentages and the chart (or count it again); audited."""
+    session = get_session(session_id, teacher_id)
+    if session is None:
+        raise AttendanceError("session not found")
+    if session.excluded == excluded:
+        return
+    session.excluded = excluded
+    db.session.add(AuditEvent(teacher_id=teacher_id, course_id=session.course_id,
+                              action="session_excluded" if excluded else "session_included",
+                              detail=f"session #{session.id}"))
+    db.session.commit()

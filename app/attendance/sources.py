@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
 
 from ..vision.sources import VIDEO_EXTENSIONS, SourceError, parse_source
 from .service import AttendanceError
@@ -46,9 +47,11 @@ def source_from_form(form: Mapping[str, Any], upload: FileStorage | None, config
         suffix = Path(upload.filename).suffix.lower()
         if suffix not in VIDEO_EXTENSIONS:
             raise AttendanceError(f"{upload.filename} is not a video file ({', '.join(VIDEO_EXTENSIONS)})")
-        folder = Path(config["UPLOAD_DIR"]) / "attendance"
+        # A folder of its own keeps the teacher's file name, which the session lists it under.
+        folder = Path(config["UPLOAD_DIR"]) / "attendance" / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}{suffix}"
+        name = secure_filename(upload.filename)
+        path = folder / (name if name.lower().endswith(suffix) else f"video{suffix}")
         upload.save(str(path))
         return str(path)
     raise AttendanceError("choose a camera source")

@@ -1,11 +1,25 @@
 """Server-rendered SVG chart: attendance % per session (no JavaScript, no CDN, no matplotlib)."""
 from __future__ import annotations
 
+from datetime import datetime
+from math import ceil
+
 from markupsafe import escape
 
 OK_COLOUR = "#12b76a"
 LOW_COLOUR = "#f04438"
 GRID_COLOUR = "#d0d5dd"
+TICK_WIDTH = 56  # px one date label needs ("Dec 12" at 10 px)
+ZERO_BAR = 2.0  # px height of a 0% bar
+
+
+def tick_label(label: str) -> str:
+    """"2026-12-01 09:00" -> "Dec 1"; other labels unchanged."""
+    try:
+        day = datetime.strptime(label[:10], "%Y-%m-%d")
+    except ValueError:
+        return label
+    return f"{day:%b} {day.day}"
 
 
 def attendance_svg(bars: list[tuple[str, float]], threshold: float, width: int = 720, height: int = 240) -> str:
@@ -26,19 +40,27 @@ def attendance_svg(bars: list[tuple[str, float]], threshold: float, width: int =
         parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">No sessions yet</text>')
     slot = plot_w / max(1, len(bars))
     bar_w = max(1.0, slot * 0.8)
+    step = max(1, ceil(len(bars) * TICK_WIDTH / plot_w))  # a date under every step-th bar, never overlapping
+    last_tick = ""
     for i, (label, fraction) in enumerate(bars):
         fraction = min(1.0, max(0.0, fraction))
-        h = plot_h * fraction
+        # A 0% session still gets a visible sliver, so a class nobody attended is not mistaken for no session.
+        h = max(plot_h * fraction, ZERO_BAR)
         x = left + i * slot + (slot - bar_w) / 2
         colour = LOW_COLOUR if fraction < threshold else OK_COLOUR
         parts.append(
             f'<rect class="bar" x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
             f'fill="{colour}" data-value="{fraction * 100:.1f}"><title>{escape(label)}: {fraction * 100:.0f}%</title></rect>'
         )
-    if bars:
-        # Only the first and last dates: hundreds of labels would overlap.
-        parts.append(f'<text x="{left}" y="{height - 6}">{escape(bars[0][0])}</text>')
-        parts.append(f'<text x="{width - right}" y="{height - 6}" text-anchor="end">{escape(bars[-1][0])}</text>')
+        if fraction == 0 and slot >= 14:
+            parts.append(f'<text class="zero" x="{x + bar_w / 2:.1f}" y="{top + plot_h - ZERO_BAR - 3:.1f}" '
+                         f'text-anchor="middle" fill="{LOW_COLOUR}">0%</text>')
+        if i % step == 0:
+            tick = tick_label(label)
+            # Two sessions on one day: the second says its time, not the same date again.
+            tick, last_tick = (label[11:16] or tick if tick == last_tick else tick), tick
+            parts.append(f'<text class="tick" x="{left + (i + 0.5) * slot:.1f}" y="{height - 6}" '
+                         f'text-anchor="middle">{escape(tick)}</text>')
     y = top + plot_h * (1 - threshold)
     parts.append(f'<line class="threshold" x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
                  f'stroke="{LOW_COLOUR}" stroke-dasharray="4 3"/>')

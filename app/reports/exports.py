@@ -11,24 +11,25 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from ..models import AttendanceSession, Course
+from ..timezones import format_local, valid_zone
 from .stats import Matrix, course_matrix, session_detail
 
 COURSE_LEAD = ["roll_number", "name"]
 COURSE_TAIL = ["attended", "sessions", "percent"]
-SESSION_COLUMNS = ["roll_number", "name", "status", "marked_by", "first_seen_utc", "score"]
+SESSION_COLUMNS = ["roll_number", "name", "status", "marked_by", "first_seen_utc", "score", "first_seen_local"]
 # Spreadsheet apps run cells starting with these as formulas (CSV injection); CSV cells get a quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def session_header(started_at: datetime, session_id: int) -> str:
-    """Column title for one session: its UTC start and id (unique even for two sessions in a minute)."""
-    return f"{started_at:%Y-%m-%d %H:%M} #{session_id}"
+def session_header(started_at: datetime, session_id: int, zone_name: str = "") -> str:
+    """Column title for one session: its start in the teacher's zone and id (unique even within a minute)."""
+    return f"{format_local(started_at, zone_name, with_zone=False)} #{session_id}"
 
 
-def course_table(course: Course, start: date | None, end: date | None) -> list[list[Any]]:
+def course_table(course: Course, start: date | None, end: date | None, zone_name: str = "") -> list[list[Any]]:
     """Header plus one row per student: P/A per session, then attended, sessions, percent."""
-    m: Matrix = course_matrix(course.id, start, end)
-    header = COURSE_LEAD + [session_header(s.started_at, s.id) for s in m.sessions] + COURSE_TAIL
+    m: Matrix = course_matrix(course.id, start, end, zone_name)
+    header = COURSE_LEAD + [session_header(s.started_at, s.id, zone_name) for s in m.sessions] + COURSE_TAIL
     rows: list[list[Any]] = [header]
     ids = [s.id for s in m.sessions]
     n = len(ids)
@@ -40,13 +41,14 @@ def course_table(course: Course, start: date | None, end: date | None) -> list[l
     return rows
 
 
-def session_table(session: AttendanceSession) -> list[list[Any]]:
-    """Header plus one row per enrolled student with the record's evidence."""
+def session_table(session: AttendanceSession, zone_name: str = "") -> list[list[Any]]:
+    """Header plus one row per enrolled student with the record's evidence (times in UTC and the teacher's zone)."""
     rows: list[list[Any]] = [list(SESSION_COLUMNS)]
     for r in session_detail(session):
         seen = r.first_seen_at.replace(tzinfo=None).isoformat(timespec="seconds") + "Z" if r.first_seen_at else ""
         rows.append([r.roll_number, r.name, "present" if r.present else "absent", r.marked_by or "", seen,
-                     round(r.score, 3) if r.score is not None else ""])
+                     round(r.score, 3) if r.score is not None else "",
+                     format_local(r.first_seen_at, zone_name, "%Y-%m-%d %H:%M:%S")])
     return rows
 
 
@@ -87,9 +89,9 @@ def _xlsx_cell(ws: Any, value: Any, bold: bool = False) -> Any:
 
 
 def export_info(course: Course, start: date | None = None, end: date | None = None,
-                session: AttendanceSession | None = None) -> dict[str, Any]:
-    """The Info sheet: what the file covers and when it was made."""
-    info: dict[str, Any] = {"course": course.name, "course_id": course.id}
+                session: AttendanceSession | None = None, zone_name: str = "") -> dict[str, Any]:
+    """The Info sheet: what the file covers, the time zone of its times and when it was made."""
+    info: dict[str, Any] = {"course": course.name, "course_id": course.id, "time_zone": valid_zone(zone_name) or "UTC"}
     if session is not None:
         info.update(session_id=session.id, started_utc=session.started_at.isoformat(timespec="minutes"),
                     status=session.status)

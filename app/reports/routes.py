@@ -7,10 +7,13 @@ from pathlib import Path
 from flask import Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
 
-from ..attendance.service import get_session
+from ..attendance.service import AttendanceError, get_session, set_excluded
+from ..attendance.service import delete_session as delete_attendance_session
+from ..review import service as review
 from ..courses.service import get_course_or_404
 from ..students.service import get_student_or_404
 from . import bp, charts, exports, service, stats
+from ..timezones import format_local
 from .digest import send_absence_digest
 from .forms import CorrectionForm, PreferencesForm
 
@@ -50,7 +53,8 @@ def index(course_id: int):
 def chart(course_id: int):
     """Attendance % per session as SVG (last 60 counted sessions)."""
     course = get_course_or_404(course_id)
-    bars = [(f"{s.started_at:%Y-%m-%d %H:%M}", rate) for s, rate in stats.session_rates(course.id)]
+    bars = [(format_local(s.started_at, current_user.timezone, "%Y-%m-%d %H:%M", with_zone=False), rate)
+            for s, rate in stats.session_rates(course.id)]
     svg = charts.attendance_svg(bars, stats.low_threshold())
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, no-cache"})
 
@@ -61,9 +65,40 @@ def session(session_id: int):
     sess = _session_or_404(session_id)
     args = {k: request.args.get(k, d) for k, d in (("show", "all"), ("sort", "roll"), ("q", ""))}
     roster = service.roster_page(sess, _page(), **args)
+    review.fill_best_labels(sess, current_app.config)  # "looks most like Ana" on the unknown-face cards
+    names = {s.id: s.name for s in sess.course.students}
     return render_template("reports/session.html", sess=sess, roster=roster, args=args,
                            counts=service.with_counts(sess.course_id, [sess])[0],
-                           sightings=service.sightings(sess.id), audit=service.corrections(session_id=sess.id))
+                           sightings=[(s, review.describe_match(names.get(s.best_label), s.score,
+                                                                review.threshold_of(sess.course)))
+                                      for s in service.sightings(sess.id)],
+                           absent_pending=review.absent_with_pending(sess), pending=review.pending_count(sess.id),
+                           audit=service.corrections(session_id=sess.id))
+
+
+@bp.post("/sessions/<int:session_id>/delete")
+def delete_session(session_id: int):
+    """Delete a session with its marks and snapshots (audited)."""
+    sess = _session_or_404(session_id)
+    course_id = sess.course_id
+    try:
+        described = delete_attendance_session(sess.id, current_user.id, current_app.config["SNAPSHOT_DIR"])
+    except AttendanceError as exc:
+        flash(f"Not deleted: {exc}.", "error")
+        return redirect(url_for("reports.session", session_id=sess.id))
+    flash(f"Deleted {described}.", "success")
+    return redirect(url_for("reports.index", course_id=course_id))
+
+
+@bp.post("/sessions/<int:session_id>/exclude")
+def exclude_session(session_id: int):
+    """Leave a trial session out of percentages and the chart, or count it again."""
+    sess = _session_or_404(session_id)
+    excluded = request.form.get("excluded") == "1"
+    set_excluded(sess.id, current_user.id, excluded)
+    flash("This session no longer counts in percentages and the chart." if excluded
+          else "This session counts in percentages again.", "success")
+    return redirect(url_for("reports.session", session_id=sess.id))
 
 
 @bp.post("/sessions/<int:session_id>/students/<int:student_id>/mark")
@@ -114,18 +149,20 @@ def export_course(course_id: int, fmt: str):
     except ValueError as exc:
         flash(str(exc), "error")
         return redirect(url_for("reports.course", course_id=course.id))
-    rows = exports.course_table(course, start, end)
+    rows = exports.course_table(course, start, end, current_user.timezone)
     span = f"{start or 'start'}_{end or 'end'}"
-    return _download(rows, fmt, f"rollcall-course{course.id}-{span}", exports.export_info(course, start, end))
+    return _download(rows, fmt, f"rollcall-course{course.id}-{span}",
+                     exports.export_info(course, start, end, zone_name=current_user.timezone))
 
 
 @bp.get("/sessions/<int:session_id>/export.<fmt>")
 def export_session(session_id: int, fmt: str):
     """One session: one row per student with status and evidence."""
     sess = _session_or_404(session_id)
-    rows = exports.session_table(sess)
-    return _download(rows, fmt, f"rollcall-session{sess.id}-{sess.started_at:%Y%m%d-%H%M}",
-                     exports.export_info(sess.course, session=sess))
+    rows = exports.session_table(sess, current_user.timezone)
+    stamp = format_local(sess.started_at, current_user.timezone, "%Y%m%d-%H%M", with_zone=False)
+    return _download(rows, fmt, f"rollcall-session{sess.id}-{stamp}",
+                     exports.export_info(sess.course, session=sess, zone_name=current_user.timezone))
 
 
 @bp.get("/sessions/<int:session_id>/students/<int:student_id>/snapshot")

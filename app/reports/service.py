@@ -68,10 +68,15 @@ def paginate(stmt: Select, page: int, per_page: int = PER_PAGE) -> Page:
 # --- what counts ----------------------------------------------------------------------------------
 
 def counted_clause():
-    """Sessions that count in percentages: all but failed runs nobody was marked in."""
+    """Sessions that count in percentages: all but excluded trials and failed runs nobody was marked in."""
     rec = aliased(AttendanceRecord)  # an alias, so queries that also join records do not swallow it
     has_record = exists(select(rec.id).where(rec.session_id == AttendanceSession.id)).correlate(AttendanceSession)
-    return or_(AttendanceSession.status != "failed", has_record)
+    return and_(AttendanceSession.excluded.is_(False), or_(AttendanceSession.status != "failed", has_record))
+
+
+def not_excluded_record():
+    """Records whose session counts (an excluded trial's marks must not raise a student's percentage)."""
+    return AttendanceRecord.session_id.not_in(select(AttendanceSession.id).where(AttendanceSession.excluded.is_(True)))
 
 
 def enrolled_count(course_id: int) -> int:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from flask import current_app
@@ -10,7 +10,9 @@ from sqlalchemy import and_, func, select
 
 from .. import db
 from ..models import AttendanceRecord, AttendanceSession, Course, Student
-from .service import PER_PAGE, Page, counted_clause, enrolled_count, paginate, present_counts, with_counts
+from ..timezones import zone
+from .service import (PER_PAGE, Page, counted_clause, enrolled_count, not_excluded_record, paginate, present_counts,
+                      with_counts)
 
 
 @dataclass
@@ -38,18 +40,24 @@ def low_threshold() -> float:
     return float(current_app.config.get("ATTENDANCE_LOW_THRESHOLD", 0.75))
 
 
-def counted_total(course_id: int, start: date | None = None, end: date | None = None) -> int:
+def counted_total(course_id: int, start: date | None = None, end: date | None = None, zone_name: str = "") -> int:
     """Number of sessions that count in percentages."""
     stmt = select(func.count(AttendanceSession.id)).where(AttendanceSession.course_id == course_id, counted_clause())
-    return db.session.scalar(_in_range(stmt, start, end)) or 0
+    return db.session.scalar(_in_range(stmt, start, end, zone_name)) or 0
 
 
-def _in_range(stmt, start: date | None, end: date | None):
-    """Limit to sessions started on start..end inclusive (UTC dates)."""
+def _utc_midnight(day: date, zone_name: str) -> datetime:
+    """The UTC moment (naive, as stored) the day starts in the teacher's zone."""
+    local = datetime.combine(day, time.min, tzinfo=zone(zone_name))
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _in_range(stmt, start: date | None, end: date | None, zone_name: str = ""):
+    """Limit to sessions started on start..end inclusive (dates in the teacher's zone)."""
     if start is not None:
-        stmt = stmt.where(AttendanceSession.started_at >= datetime.combine(start, time.min))
+        stmt = stmt.where(AttendanceSession.started_at >= _utc_midnight(start, zone_name))
     if end is not None:
-        stmt = stmt.where(AttendanceSession.started_at < datetime.combine(end + timedelta(days=1), time.min))
+        stmt = stmt.where(AttendanceSession.started_at < _utc_midnight(end + timedelta(days=1), zone_name))
     return stmt
 
 
@@ -61,11 +69,11 @@ def student_stats_page(course_id: int, page: int = 1, sort: str = "roll", low_on
     """Per-student present counts and percentages in one GROUP BY; low_only keeps those under the threshold."""
     total, threshold = counted_total(course_id), low_threshold()
     present = func.count(AttendanceRecord.id)
-    # A student's records all belong to their own course's sessions, so no join to sessions is needed.
+    # A student's records all belong to their own course's sessions; only excluded trials are left out.
     stmt = (
         select(Student.id, Student.name, Student.roll_number, present.label("present"))
         .outerjoin(AttendanceRecord, and_(AttendanceRecord.student_id == Student.id,
-                                          AttendanceRecord.present.is_(True)))
+                                          AttendanceRecord.present.is_(True), not_excluded_record()))
         .where(Student.course_id == course_id)
         .group_by(Student.id)
     )
@@ -81,7 +89,7 @@ def student_stats_page(course_id: int, page: int = 1, sort: str = "roll", low_on
 def student_rate(student: Student) -> StudentStat:
     """One student's percentage over the counted sessions of their course."""
     present = db.session.scalar(select(func.count(AttendanceRecord.id)).where(
-        AttendanceRecord.student_id == student.id, AttendanceRecord.present.is_(True))) or 0
+        AttendanceRecord.student_id == student.id, AttendanceRecord.present.is_(True), not_excluded_record())) or 0
     return StudentStat(student.id, student.name, student.roll_number, present,
                        counted_total(student.course_id), low_threshold())
 
@@ -144,11 +152,11 @@ class Matrix:
     present: dict[int, set[int]]
 
 
-def course_matrix(course_id: int, start: date | None = None, end: date | None = None) -> Matrix:
+def course_matrix(course_id: int, start: date | None = None, end: date | None = None, zone_name: str = "") -> Matrix:
     """Counted sessions in the range (oldest first), students by roll number, and who was present."""
     sessions = db.session.execute(_in_range(
         select(AttendanceSession.id, AttendanceSession.started_at, AttendanceSession.status)
-        .where(AttendanceSession.course_id == course_id, counted_clause()), start, end)
+        .where(AttendanceSession.course_id == course_id, counted_clause()), start, end, zone_name)
         .order_by(AttendanceSession.started_at, AttendanceSession.id)).all()
     students = db.session.execute(
         select(Student.id, Student.roll_number, Student.name, Student.email)

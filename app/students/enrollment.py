@@ -248,3 +248,11 @@ def delete_student_files(dataset_dir: str | Path, student_id: int) -> None:
 def delete_sample_file(dataset_dir: str | Path, sample: FaceSample) -> None:
     """Remove one stored chip (the row is deleted by the caller)."""
     (Path(dataset_dir) / str(sample.student_id) / sample.filename).unlink(missing_ok=True)
+
+
+def store_chip(student_id: int, chip: np.ndarray, config: Mapping[str, Any], source: str = "review") -> FaceSample:
+    """Store one face chip that is already cut (a camera snapshot a teacher identified) like an enrolled photo."""
+    writer = _ChipWriter(config["DATASET_DIR"], student_id)
+    sample = writer.add(chip, source, 0.0, 0.0)
+    writer.commit()  # commits the caller's pending changes with it; the file is removed if that fails
+    return sample

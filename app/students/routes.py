@@ -64,7 +64,7 @@ def import_roster_view(course_id: int):
             flash(str(exc), "error")
         else:
             flash(f"Imported {result.created} student{'s' if result.created != 1 else ''}"
-                  f"{f'; {len(result.errors)} rows had problems' if result.errors else ''}.",
+                  f"{f'; {len(result.errors)} row{_s(result.errors)} had problems' if result.errors else ''}.",
                   "warning" if result.errors else "success")
     return render_template("students/import_roster.html", form=form, course=course, result=result)
 
@@ -210,6 +210,11 @@ def run_bulk_job(job_id: int, course_id: int, folder: str, labels: dict[str, str
     summary["message"] = (f"{len(summary['students'])} folders: {summary['created']} new students, "
                           f"{summary['accepted']} faces accepted, {summary['rejected']} rejected.")
     return summary
+
+
+def _s(items: list) -> str:
+    """Plural ending for a count of items ("1 row", "2 rows")."""
+    return "" if len(items) == 1 else "s"
 
 
 def _flash_result(accepted: int, rejected: list[tuple[str, str]]) -> None:

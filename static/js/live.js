@@ -34,11 +34,26 @@
         list.appendChild(li);
       });
     }
-    var running = camera ? ["starting", "running", "offline"].indexOf(camera.status) >= 0 : data.status === "running";
-    var img = document.getElementById("stream");
-    if (!running && img) { img.alt = "The camera has stopped"; }
-    if (!running) { setText("absent-label", "absent"); }
+    // The session row closes only after the writer has recorded every mark and unknown face, so it decides.
+    var running = data.status === "running";
+    if (!running) { showEnded(); }
     return running;
+  }
+
+  // The video ended or the camera stopped: no Stop button, a plain "ended" notice, the table as the next step.
+  function showEnded() {
+    setText("absent-label", "absent");
+    var stop = document.getElementById("stop-form");
+    if (stop) { stop.parentNode.removeChild(stop); }
+    var stream = document.getElementById("stream");
+    if (stream) { stream.parentNode.removeChild(stream); }  // its last frame is only a black box now
+    var ended = document.getElementById("ended");
+    if (ended) { ended.hidden = false; }
+    var table = document.getElementById("table-link");
+    if (table) { table.classList.add("btn-primary"); }
+    Array.prototype.forEach.call(document.querySelectorAll(".flash-success"), function (el) {
+      if (/Attendance started/.test(el.textContent)) { el.parentNode.removeChild(el); }
+    });
   }
 
   function poll() {

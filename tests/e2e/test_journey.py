@@ -51,7 +51,9 @@ def test_first_attendance_from_sign_up_to_unknown_email(browser, live_server, ma
     classroom_video(e2e_dir / "videos")
     blank = e2e_dir / "empty-wall.png"
     cv2.imwrite(str(blank), np.full((240, 320, 3), 200, np.uint8))
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    # A teacher in Madrid: the browser's zone becomes the account's, and pages show times in it.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True,
+                                  timezone_id="Europe/Madrid")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     base = live_server.url
@@ -77,6 +79,7 @@ def test_first_attendance_from_sign_up_to_unknown_email(browser, live_server, ma
     page.get_by_label("Name").fill("Biology 101")
     page.get_by_role("button", name=re.compile("Create")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Biology 101")
+    expect(page.locator("footer")).to_contain_text("times in CET")  # set from the browser on the first page
     shot(page, "03-new-course")
 
     # Three students, each with photos uploaded through the file input.
@@ -115,6 +118,7 @@ def test_first_attendance_from_sign_up_to_unknown_email(browser, live_server, ma
 
     # Start Attendance on the video file IT placed in CAMERA_VIDEO_DIR.
     panel = page.locator("#attendance")
+    page.wait_for_load_state()  # the page script that links field and radio must be running (slow under load)
     panel.locator("select[name=video]").select_option("room-101.avi")
     expect(panel.get_by_role("radio", name="Video file")).to_be_checked()  # picking the file picks its kind
     shot(page, "08-start-attendance")
@@ -130,6 +134,8 @@ def test_first_attendance_from_sign_up_to_unknown_email(browser, live_server, ma
     REACHED["live"] = page.url
     page.get_by_role("button", name="Stop").click()
     expect(page.locator(".flash-success")).to_contain_text("Attendance stopped")
+    expect(page.locator("#ended")).to_contain_text("This session has ended")
+    expect(page.get_by_role("button", name="Stop")).to_have_count(0)
     shot(page, "10-stopped")
 
     # The session table: three present; correct one by hand with a reason.
@@ -138,6 +144,7 @@ def test_first_attendance_from_sign_up_to_unknown_email(browser, live_server, ma
     rows = page.locator("table.roster tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.filter(has_text="present")).to_have_count(3)
+    expect(page.locator("#unknown .sentence").first).to_contain_text("% match")  # a sentence, not a raw score
     shot(page, "11-session")
     REACHED["session"] = page.url
     ben = rows.filter(has_text="Ben Okafor")
@@ -177,6 +184,97 @@ def test_first_attendance_from_sign_up_to_unknown_email(browser, live_server, ma
     expect(page.locator("main table")).to_contain_text("ended")
     REACHED["sessions"] = page.url
     context.close()
+
+
+LATE = ("Dan Ellis", "A04", PEOPLE[3])
+
+
+def test_review_loop_teaches_the_camera_a_student_it_did_not_know(browser, live_server, e2e_dir, shot):
+    """Dan is enrolled after training: the camera calls him unknown; one click marks him and adds the face;
+    after retraining the next session recognises him."""
+    from playwright.sync_api import expect
+
+    page = signed_in_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    name, roll, person = LATE
+    frames = scene_frames([person], frames_each=30, gap=20, start=PHOTOS)
+    write_video(e2e_dir / "videos" / "room-102.avi", [frames[-1]] * 10 + frames, fps=10.0)
+    page.goto(REACHED["course"])
+    page.locator("#students").get_by_role("link", name="Add student").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Roll number").fill(roll)
+    page.get_by_role("button", name="Add student").click()
+    page.get_by_label("Photos").set_input_files(photos_of(person))
+    page.get_by_role("button", name="Upload photos").click()
+    expect(page.locator(".flash-success")).to_contain_text(f"Added {PHOTOS} face images")
+    page.get_by_role("link", name="Biology 101").first.click()
+
+    def attend() -> None:
+        panel = page.locator("#attendance")
+        page.wait_for_load_state()
+        panel.locator("select[name=video]").select_option("room-102.avi")
+        expect(panel.get_by_role("radio", name="Video file")).to_be_checked()
+        panel.get_by_role("button", name="Start Attendance").click()
+        # The video runs out by itself: the live page says so, has no Stop, and leads to the table.
+        expect(page.locator("#ended")).to_be_visible(timeout=2 * TIMEOUT_MS)
+        expect(page.locator("#ended")).to_contain_text("This session has ended")
+        expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+        expect(page.locator("#table-link")).to_have_class(re.compile("btn-primary"))
+
+    attend()
+    expect(page.locator("#count-unknown")).to_have_text("1")
+    expect(page.locator("#marked")).not_to_contain_text(name)
+    shot(page, "14-ended-by-itself")
+    shot(page.locator("#ended"), "doc-session-ended")
+
+    page.get_by_role("link", name="Review faces").first.click()
+    item = page.locator(".review-item")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text("Unknown face")
+    expect(item.locator(".sentence")).to_have_text(re.compile(r"looks most like .+, \d+% match \(\d+% needed\)"))
+    REACHED["review"] = page.url
+    shot(page, "15-review")
+    page.evaluate("document.querySelectorAll('.review-item img').forEach(i => i.style.visibility = 'hidden')")
+    shot(item, "doc-review")  # the face hidden: no face images in docs/
+    item.get_by_label("Someone else").select_option(label=f"{name} ({roll})")
+    item.get_by_role("button", name="This is them").click()
+    expect(page.locator(".flash-success")).to_contain_text(
+        f"{name} is marked present; the face was added to their training photos.")
+    expect(page.locator("#review-empty")).to_be_visible()
+    page.get_by_role("link", name="Session table").click()
+    dan = page.locator("table.roster tbody tr").filter(has_text=name)
+    expect(dan).to_contain_text("present")
+    expect(dan).to_contain_text("teacher")
+    expect(page.locator("#audit")).to_contain_text(f"review: unknown face #")
+
+    page.goto(REACHED["course"])
+    expect(page.locator("#review-added")).to_contain_text("1 photo added from reviews since the last training")
+    shot(page.locator("#recognizer"), "doc-review-added")
+    page.get_by_role("button", name="Retrain").click()
+    expect(page.locator("#job")).to_have_attribute("data-status", "done")
+    expect(page.locator("#job")).to_contain_text("Students: 4, images: 33")  # 3 x 8 + Dan's 8 + the reviewed face
+    page.get_by_role("link", name="Next: start attendance").click()
+    expect(page.locator("#review-added")).to_have_count(0)
+
+    attend()  # the next session: the camera knows Dan now
+    expect(page.locator("#marked")).to_contain_text(f"{name} ({roll})")
+    shot(page, "16-recognised-next-session")
+    page.context.close()
+
+
+def test_a_trial_session_is_excluded_then_deleted(browser, live_server, shot):
+    from playwright.sync_api import expect
+
+    page = signed_in_page(browser, live_server, viewport={"width": 1280, "height": 900})
+    page.goto(REACHED["course"])
+    page.get_by_role("link", name="All sessions").first.click()
+    page.locator("main table tbody tr").first.get_by_role("link").first.click()
+    page.get_by_role("button", name="Exclude from statistics").click()
+    expect(page.locator("#excluded-note")).to_contain_text("Excluded from statistics")
+    shot(page.locator("#manage-session"), "doc-manage-session")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete session").click()
+    expect(page.locator(".flash-success")).to_contain_text("Deleted session #")
+    page.context.close()
 
 
 def signed_in_page(browser, live_server, **context_args):
