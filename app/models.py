@@ -167,7 +167,7 @@ class AttendanceRecord(db.Model):
     # Why the camera's mark needs a teacher's look ("low score", later "flickering track"); the recorder may set it.
     review_reason: Mapped[str | None] = mapped_column(String(100))
     review: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "" | confirmed | corrected | ignored
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     session: Mapped[AttendanceSession] = relationship(back_populates="records")
     student: Mapped[Student] = relationship()
@@ -200,7 +200,7 @@ class UnknownSighting(db.Model):
     best_label: Mapped[int | None] = mapped_column(Integer)
     review: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")  # pending|student|stranger|ignored
     reviewed_student_id: Mapped[int | None] = mapped_column(Integer)
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     session: Mapped[AttendanceSession] = relationship(back_populates="sightings")
 
@@ -213,7 +213,7 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     teacher_id: Mapped[int] = mapped_column(ForeignKey("teacher.id", ondelete="CASCADE"))
     course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     action: Mapped[str] = mapped_column(String(40))  # session_deleted | session_excluded | face_data_deleted | review_*
     detail: Mapped[str] = mapped_column(Text, default="")
 
