@@ -1,6 +1,7 @@
 """Database tables (SQLAlchemy 2 typed style) and the Flask-Login user loader."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,6 +17,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def new_session_token() -> str:
+    """A fresh per-teacher token; session cookies carry it, so replacing it logs every copy out."""
+    return secrets.token_urlsafe(16)
+
+
 class Teacher(UserMixin, db.Model):
     """A teacher account; owns courses and everything below them."""
 
@@ -27,8 +33,15 @@ class Teacher(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     absence_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Carried in the session cookie (get_id); logout replaces it, so a copied cookie stops working.
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: new_session_token(),
+                                               server_default="")
 
     courses: Mapped[list["Course"]] = relationship(back_populates="teacher", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        """Flask-Login's cookie value: id and session token."""
+        return f"{self.id}:{self.session_token}"
 
 
 class Course(db.Model):
@@ -191,5 +204,11 @@ class OutboxMessage(db.Model):
 
 @login_manager.user_loader
 def load_teacher(teacher_id: str) -> Teacher | None:
-    """Flask-Login hook: the teacher for a session cookie."""
-    return db.session.get(Teacher, int(teacher_id))
+    """Flask-Login hook: the teacher for a session cookie, only while its session token is current."""
+    ident, _, token = (teacher_id or "").partition(":")
+    if not ident.isascii() or not ident.isdigit() or not token:
+        return None
+    teacher = db.session.get(Teacher, int(ident))
+    if teacher is None or not secrets.compare_digest(teacher.session_token or "", token):
+        return None
+    return teacher

@@ -33,8 +33,10 @@ def web_app(tmp_path):
 
 
 def login(client, teacher_id: int) -> None:
+    with client.application.app_context():
+        user_id = db.session.get(Teacher, teacher_id).get_id()  # id and session token
     with client.session_transaction() as s:
-        s["_user_id"] = str(teacher_id)
+        s["_user_id"] = user_id
         s["_fresh"] = True
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import db
-from ..models import Teacher, utcnow
+from ..models import Teacher, new_session_token, utcnow
 
 log = logging.getLogger(__name__)
 
-# Failed logins beyond this many in a row make each further attempt wait longer (doubling).
-FREE_FAILURES = 3
-MAX_DELAY_SECONDS = 30.0
+SIGNUP_REFUSED = ("This account could not be created. If you already have an account with this email, "
+                  "log in instead.")
 
 
 class AccountError(ValueError):
@@ -28,11 +28,17 @@ def normalise_email(email: str) -> str:
 def create_teacher(name: str, email: str, password: str) -> Teacher:
     """A new account with a hashed password; refuses an email already in use."""
     email = normalise_email(email)
+    # Hash first in every case, so a taken email answers as slowly as a free one.
+    password_hash = generate_password_hash(password)
     if db.session.scalar(select(Teacher).where(Teacher.email == email)) is not None:
-        raise AccountError("An account with this email already exists. Log in instead.")
-    teacher = Teacher(name=name.strip(), email=email, password_hash=generate_password_hash(password))
+        raise AccountError(SIGNUP_REFUSED)  # neutral: does not say "this email has an account"
+    teacher = Teacher(name=name.strip(), email=email, password_hash=password_hash)
     db.session.add(teacher)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same email signed up twice at once
+        db.session.rollback()
+        raise AccountError(SIGNUP_REFUSED) from None
     log.info("teacher %s signed up", teacher.id)
     return teacher
 
@@ -47,27 +53,30 @@ def _dummy_hash() -> str:
     return _DUMMY[0]
 
 
-def failure_delay(failed_logins: int, base_seconds: float) -> float:
-    """Seconds to wait after a failed login: none for the first few, then doubling up to a cap."""
-    if base_seconds <= 0 or failed_logins <= FREE_FAILURES:
-        return 0.0
-    return min(MAX_DELAY_SECONDS, base_seconds * 2 ** (failed_logins - FREE_FAILURES - 1))
+def end_sessions(teacher: Teacher) -> None:
+    """Invalidate every session cookie of this teacher (logout): copies of the old cookie stop working."""
+    teacher.session_token = new_session_token()
+    db.session.commit()
 
 
-def authenticate(email: str, password: str) -> tuple[Teacher | None, int]:
-    """(teacher, 0) on success; (None, failures in a row) otherwise, counting against the account."""
+def authenticate(email: str, password: str) -> Teacher | None:
+    """The teacher for a correct email and password, else None (failures are counted on the account).
+
+    Flooding is answered by the rate limits (auth/limits.py) with a 429, never by waiting here.
+    """
     teacher = db.session.scalar(select(Teacher).where(Teacher.email == normalise_email(email)))
     if teacher is None:
-        # Unknown emails are slowed like the others, so timing does not reveal which accounts exist.
+        # Check a dummy hash, so an unknown email takes as long as a wrong password.
         check_password_hash(_dummy_hash(), password)
-        return None, FREE_FAILURES + 1
+        return None
     if not check_password_hash(teacher.password_hash, password):
         teacher.failed_logins = (teacher.failed_logins or 0) + 1
         teacher.last_failed_login_at = utcnow()
         db.session.commit()
         log.warning("failed login for teacher %s (%d in a row)", teacher.id, teacher.failed_logins)
-        return None, teacher.failed_logins
-    if teacher.failed_logins:
+        return None
+    if teacher.failed_logins or not teacher.session_token:
         teacher.failed_logins = 0
+        teacher.session_token = teacher.session_token or new_session_token()
         db.session.commit()
-    return teacher, 0
+    return teacher

@@ -1,0 +1,48 @@
+"""Login and sign-up flood limits (Flask-Limiter): refuse with 429 + Retry-After, never sleep in a request.
+
+Counters live in RATELIMIT_STORAGE_URI: memory:// for one process (the default), redis://... when several
+server processes must share them.
+"""
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from .service import normalise_email
+
+limiter = Limiter(key_func=get_remote_address)
+
+
+def _login_limit_address() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
+
+
+def _login_limit_account() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+
+
+def _signup_limit_address() -> str:
+    return current_app.config["SIGNUP_LIMIT_PER_ADDRESS"]
+
+
+def _account_key() -> str:
+    """Failed logins are counted per account too, so spreading guesses over addresses does not help."""
+    return "account:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response: Response) -> bool:
+    """Only failed attempts use up the allowance (a successful login redirects)."""
+    return response.status_code != 302
+
+
+def _is_post() -> bool:
+    return request.method != "POST"
+
+
+login_limits = [
+    limiter.limit(_login_limit_address, methods=["POST"], deduct_when=_failed, exempt_when=_is_post),
+    limiter.limit(_login_limit_account, key_func=_account_key, methods=["POST"], deduct_when=_failed,
+                  exempt_when=_is_post),
+]
+signup_limit = limiter.limit(_signup_limit_address, methods=["POST"], exempt_when=_is_post)
