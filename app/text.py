@@ -20,5 +20,7 @@ def control_char_message(label: str) -> str:
 
 def printable(value: str) -> str:
     """The text with every control or unassigned character replaced by a space (for stored, older data)."""
+    if value.isprintable():  # the usual case, and fast: export cells are mostly "P" and "A"
+        return value
     cleaned = _CONTROL.sub(" ", value)
     return "".join(" " if unicodedata.category(ch) in ("Cs", "Cn") else ch for ch in cleaned)

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from ..attendance.service import get_session
 from ..courses.service import get_course_or_404
+from ..redirects import safe_redirect_target
 from ..students.service import get_student_or_404
 from . import bp, charts, exports, service, stats
 from .digest import send_absence_digest
@@ -80,8 +81,7 @@ def correct(session_id: int, student_id: int):
             flash("Attendance corrected; the change is in the audit log below.", "success")
         except service.CorrectionError as exc:
             flash(str(exc), "error")
-    return redirect(request.form.get("next") if _is_local(request.form.get("next"))
-                    else url_for("reports.session", session_id=sess.id))
+    return redirect(safe_redirect_target(request.form.get("next"), url_for("reports.session", session_id=sess.id)))
 
 
 @bp.post("/sessions/<int:session_id>/digest")
@@ -174,10 +174,6 @@ def _date_arg(name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"“{value}” is not a date; use YYYY-MM-DD.") from None
-
-
-def _is_local(target: str | None) -> bool:
-    return bool(target) and target.startswith("/") and not target.startswith("//")
 
 
 def _download(rows: list, fmt: str, stem: str, info: dict) -> Response:
