@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import cv2
 import numpy as np
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db
 from ..models import Course
 from ..pipeline import recognizer_path
+from ..retention import prune_versions
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
 from .service import recognizer_folder
@@ -101,7 +104,13 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
     rec.save(recognizer_path(config, course.id, version), {"course_id": course.id, "summary": summary})
     course.recognizer_version = version
     course.recognizer_summary = summary
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # the course was deleted while training: keep nothing made from its faces
+        db.session.rollback()
+        shutil.rmtree(recognizer_folder(config, course_id), ignore_errors=True)
+        raise TrainingError("The course was deleted while it was training; nothing was kept.") from None
+    prune_versions(recognizer_folder(config, course_id), version)
     log.info("course %s trained: version %s, %s students, %s images", course.id, version,
              summary["n_students"], summary["n_images"])
     return summary
