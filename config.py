@@ -96,11 +96,12 @@ class Config:
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", 600))
 
     # Flood limits (Flask-Limiter syntax): over them a request gets 429 + Retry-After at once, nobody waits.
-    # Only failed logins count. memory:// serves one process; use redis://127.0.0.1:6379 for several.
+    # Every login POST counts (a school behind one NAT address shares the per-address allowance).
+    # memory:// serves one process; use redis://127.0.0.1:6379 when several server processes share them.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 30 per hour")
-    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute; 200 per hour")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per minute; 50 per hour")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "60 per minute; 600 per hour")
     SIGNUP_LIMIT_PER_ADDRESS = os.environ.get("SIGNUP_LIMIT_PER_ADDRESS", "20 per hour")
     ATTENDANCE_LOW_THRESHOLD = float(os.environ.get("ATTENDANCE_LOW_THRESHOLD", 0.75))
     # Background work (enrollment, training, the attendance writer) starts with the app unless a test says no.

@@ -5,7 +5,7 @@ server processes must share them.
 """
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -27,22 +27,18 @@ def _signup_limit_address() -> str:
 
 
 def _account_key() -> str:
-    """Failed logins are counted per account too, so spreading guesses over addresses does not help."""
+    """Attempts are counted per account too, so spreading guesses over addresses does not help."""
     return "account:" + normalise_email(request.form.get("email", ""))[:254]
-
-
-def _failed(response: Response) -> bool:
-    """Only failed attempts use up the allowance (a successful login redirects)."""
-    return response.status_code != 302
 
 
 def _is_post() -> bool:
     return request.method != "POST"
 
 
+# Every POST counts, before the view runs: counting only failures (deduct_when) is decided after the
+# response, so 20 concurrent guesses would all pass the check before any was counted.
 login_limits = [
-    limiter.limit(_login_limit_address, methods=["POST"], deduct_when=_failed, exempt_when=_is_post),
-    limiter.limit(_login_limit_account, key_func=_account_key, methods=["POST"], deduct_when=_failed,
-                  exempt_when=_is_post),
+    limiter.limit(_login_limit_address, methods=["POST"], exempt_when=_is_post),
+    limiter.limit(_login_limit_account, key_func=_account_key, methods=["POST"], exempt_when=_is_post),
 ]
 signup_limit = limiter.limit(_signup_limit_address, methods=["POST"], exempt_when=_is_post)
