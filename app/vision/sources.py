@@ -91,6 +91,7 @@ class CaptureSource:
         self.fps = 30.0
         self.dropped = 0
         self._cap: cv2.VideoCapture | None = None
+        self._open_error = ""  # why the last open failed: what a read of the unopened source reports
         self._index = 0
         self._t0 = 0.0
 
@@ -109,7 +110,8 @@ class CaptureSource:
         if not cap.isOpened():
             cap.release()
             what = "camera" if self.live else "video file"
-            raise SourceError(f"cannot open {what} {self.label}: not connected, busy, or not a video")
+            self._open_error = f"cannot open {what} {self.label}: not connected, busy, or not a video"
+            raise SourceError(self._open_error)
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if 1.0 <= fps <= 240.0 else 30.0
         self._cap, self._index, self._t0 = cap, 0, time.monotonic()
@@ -122,7 +124,7 @@ class CaptureSource:
     def read(self) -> tuple[np.ndarray, float] | None:
         """Next frame; a live source that fails raises SourceError, a file that ends returns None."""
         if self._cap is None:
-            raise SourceError(f"{self.label} is not open")
+            raise SourceError(self._open_error or f"{self.label} is not open")
         if not self.live:
             return self._read_file()
         ok, frame = self._cap.read()
