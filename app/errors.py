@@ -22,7 +22,7 @@ MESSAGES = {
          "ask IT to free space or fix the folder's permissions, then try again.",
 }
 # Errors of the storage itself (not of one request): the teacher can only report them.
-STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOTDIR}
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOTDIR, errno.EFBIG}
 # An absolute path with at least two parts (/srv/rollcall/models/...): never shown, only its last part.
 _PATH = re.compile(r"(?<![\w:/])/(?:[^\s/'\"():,]+/)+([^\s/'\"():,]*)")
 

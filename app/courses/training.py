@@ -101,7 +101,14 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
     progress(0.9, "Saving the recognizer")
     version = next_version(config, course)
     summary = _summary(course, rec, counts, min_images, int(config["RECOGNIZER_RECOMMENDED_IMAGES"]), version)
-    rec.save(recognizer_path(config, course.id, version), {"course_id": course.id, "summary": summary})
+    try:
+        rec.save(recognizer_path(config, course.id, version), {"course_id": course.id, "summary": summary})
+    except OSError as exc:  # disk full, read-only or missing data folder: no half-written files stay
+        for tmp in recognizer_folder(config, course.id).glob(f"v{version}.*tmp"):
+            tmp.unlink(missing_ok=True)
+        log.error("saving the recognizer of course %s failed: %s", course.id, exc)
+        raise TrainingError("The recognizer could not be saved: the server's data folder is full or read-only. "
+                            "Ask IT to free space or fix its permissions.") from exc
     course.recognizer_version = version
     course.recognizer_summary = summary
     try:

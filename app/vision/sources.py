@@ -63,8 +63,8 @@ def parse_source(text: str) -> tuple[str, str | int]:
 
 
 def is_whole_number(value: str) -> bool:
-    """ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses."""
-    return value.isascii() and value.isdigit()
+    """A short run of ASCII digits: str.isdigit() also accepts "²", and int() refuses 4,300+ digits."""
+    return value.isascii() and value.isdigit() and len(value) <= 9
 
 
 def safe_label(text: str) -> str:

@@ -15,15 +15,26 @@ class Served:
     def __init__(self, app, threads: int = 16) -> None:  # noqa: ANN001
         self.server = create_server(app, host="127.0.0.1", port=0, threads=threads, channel_timeout=30)
         self.port = self.server.effective_port
-        self.thread = threading.Thread(target=self.server.run, name="security-server", daemon=True)
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="security-server", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            if not self.stopping:  # closing the sockets under the poll loop is how it stops
+                raise
 
     def __enter__(self) -> "Served":
         self.thread.start()
         return self
 
     def __exit__(self, *exc) -> None:  # noqa: ANN002
+        self.stopping = True
         self.server.task_dispatcher.shutdown()  # let running requests finish before the sockets close
-        self.server.close()
+        for channel in list(self.server._map.values()):
+            channel.close()  # the poll loop ends when its map is empty
+        self.thread.join(5)
         self.thread.join(10)
 
     def request(self, method: str, path: str, form: dict | None = None, headers: dict | None = None,
