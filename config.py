@@ -103,6 +103,8 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per minute; 50 per hour")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "60 per minute; 600 per hour")
     SIGNUP_LIMIT_PER_ADDRESS = os.environ.get("SIGNUP_LIMIT_PER_ADDRESS", "20 per hour")
+    # Password hashes (scrypt, ~0.1 s CPU each) running at once; more are refused with 429, never queued.
+    LOGIN_MAX_CONCURRENT_CHECKS = int(os.environ.get("LOGIN_MAX_CONCURRENT_CHECKS", 4))
     ATTENDANCE_LOW_THRESHOLD = float(os.environ.get("ATTENDANCE_LOW_THRESHOLD", 0.75))
     # Background work (enrollment, training, the attendance writer) starts with the app unless a test says no.
     START_BACKGROUND = True

@@ -12,6 +12,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
+from werkzeug.routing import IntegerConverter
 
 from config import BASE_DIR, Config
 
@@ -59,6 +60,7 @@ def create_app(config_class: type = Config, overrides: dict[str, Any] | None = N
     from .database import enable_sqlite_foreign_keys
 
     enable_sqlite_foreign_keys(app)
+    app.url_map.converters["int"] = RowId  # before any rule is added
     _register_blueprints(app)
     from .cli import register_cli
 
@@ -102,6 +104,14 @@ def _chmod(path: Path, mode: int) -> None:
         path.chmod(mode)
     except OSError as exc:  # a folder owned by someone else: say so, do not refuse to start
         logging.getLogger(__name__).warning("cannot restrict %s to %o: %s", path, mode, exc)
+
+
+class RowId(IntegerConverter):
+    """<int:...> in URLs: ids beyond what the database stores (SQLite: 64-bit) are a 404, not a 500."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max: int | None = 2**63 - 1,  # noqa: A002
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _security_headers(response):

@@ -35,6 +35,8 @@ def index():
 def start():
     """Start Attendance: resolve the source, start the camera, go to the live page."""
     course_id = request.form.get("course_id", type=int)
+    if course_id is not None and not 0 < course_id < 2**63:
+        course_id = None  # beyond a database id: "not found", not an overflow
     back = url_for("courses.detail", course_id=course_id) if course_id else url_for("attendance.index")
     source = None
     try:

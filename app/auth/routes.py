@@ -1,14 +1,14 @@
 """Sign-up, login and logout views."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..redirects import safe_redirect_target
 from . import bp
 from .forms import LoginForm, LogoutForm, SignupForm
 from .limits import login_limits, signup_limit
-from .service import AccountError, authenticate, create_teacher, end_sessions
+from .service import AccountError, Busy, authenticate, create_teacher, end_sessions
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -20,7 +20,9 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            teacher = create_teacher(form.name.data, form.email.data, form.password.data)
+            teacher = create_teacher(form.name.data, form.email.data, form.password.data, _max_checks())
+        except Busy:
+            abort(429)
         except AccountError as exc:
             form.email.errors.append(str(exc))
         else:
@@ -39,7 +41,10 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        teacher = authenticate(form.email.data, form.password.data)
+        try:
+            teacher = authenticate(form.email.data, form.password.data, _max_checks())
+        except Busy:
+            abort(429)  # answered at once: the thread is free again for other pages
         if teacher is not None:
             login_user(teacher)
             flash(f"Logged in as {teacher.name}.", "success")
@@ -57,3 +62,7 @@ def logout():
         logout_user()
         flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def _max_checks() -> int:
+    return int(current_app.config.get("LOGIN_MAX_CONCURRENT_CHECKS", 4))

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +19,10 @@ SIGNUP_REFUSED = ("This account could not be created. If you already have an acc
                   "log in instead.")
 
 
+class Busy(RuntimeError):
+    """Too many password checks are running; the caller answers 429 at once instead of queueing."""
+
+
 class AccountError(ValueError):
     """Sign-up refused; the message is shown to the user."""
 
@@ -25,11 +32,12 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_teacher(name: str, email: str, password: str) -> Teacher:
+def create_teacher(name: str, email: str, password: str, max_checks: int = 4) -> Teacher:
     """A new account with a hashed password; refuses an email already in use."""
     email = normalise_email(email)
     # Hash first in every case, so a taken email answers as slowly as a free one.
-    password_hash = generate_password_hash(password)
+    with _hash_slot(max_checks):
+        password_hash = generate_password_hash(password)
     if db.session.scalar(select(Teacher).where(Teacher.email == email)) is not None:
         raise AccountError(SIGNUP_REFUSED)  # neutral: does not say "this email has an account"
     teacher = Teacher(name=name.strip(), email=email, password_hash=password_hash)
@@ -44,6 +52,23 @@ def create_teacher(name: str, email: str, password: str) -> Teacher:
 
 
 _DUMMY: list[str] = []
+# Each hash is deliberately slow (scrypt: ~0.1 s of CPU and 32 MB). Unbounded, a flood spread over many
+# addresses fills every server thread with hashing; past max_checks at once we refuse at once (429).
+_running = [0]
+_running_lock = threading.Lock()
+
+
+@contextmanager
+def _hash_slot(max_checks: int) -> Iterator[None]:
+    with _running_lock:
+        if _running[0] >= max_checks:
+            raise Busy("too many password checks are running at once")
+        _running[0] += 1
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running[0] -= 1
 
 
 def _dummy_hash() -> str:
@@ -59,7 +84,7 @@ def end_sessions(teacher: Teacher) -> None:
     db.session.commit()
 
 
-def authenticate(email: str, password: str) -> Teacher | None:
+def authenticate(email: str, password: str, max_checks: int = 4) -> Teacher | None:
     """The teacher for a correct email and password, else None (failures are counted on the account).
 
     Flooding is answered by the rate limits (auth/limits.py) with a 429, never by waiting here.
@@ -67,9 +92,12 @@ def authenticate(email: str, password: str) -> Teacher | None:
     teacher = db.session.scalar(select(Teacher).where(Teacher.email == normalise_email(email)))
     if teacher is None:
         # Check a dummy hash, so an unknown email takes as long as a wrong password.
-        check_password_hash(_dummy_hash(), password)
+        with _hash_slot(max_checks):
+            check_password_hash(_dummy_hash(), password)
         return None
-    if not check_password_hash(teacher.password_hash, password):
+    with _hash_slot(max_checks):
+        correct = check_password_hash(teacher.password_hash, password)
+    if not correct:
         teacher.failed_logins = (teacher.failed_logins or 0) + 1
         teacher.last_failed_login_at = utcnow()
         db.session.commit()
