@@ -38,11 +38,15 @@ class Hostile:
     follow: bool = True
     refusal: bool = False
     relogin: bool = False
+    anonymous: bool = False  # sent by a client that is not logged in (sign-up)
+    pattern: str = ""  # where the answer is not a flash: the sentence containing this
 
     def explain(self, body: str, response: Any) -> str:
         """The message a teacher reads: the flash, a field error, the error page, or the Location."""
         if response.status_code in (301, 302, 303):
             return f"redirect to {response.headers.get('Location')}"
+        if self.pattern and (match := re.search(rf"[^<>]*{self.pattern}[^<>]*", body)):
+            return html.unescape(match.group(0)).strip()[:260]
         found = re.findall(r'<p class="flash flash-error"[^>]*>(.*?)</p>|<small class="error"[^>]*>(.*?)</small>'
                            r'|<h1>\d{3}</h1>\s*<p>(.*?)</p>', body, re.S)
         texts = [html.unescape(next(t for t in groups if t)) for groups in found]
@@ -70,11 +74,13 @@ def hostile_requests(app) -> Iterator[Hostile]:
                       data={"name": name, "roll_number": "77"}, refusal=name == NAMES[1])
         yield Hostile(f"roll number {short}", "POST", f"/students/{student_id}/edit",
                       data={"name": "Sam", "roll_number": name})
-        yield Hostile(f"sign-up name {short}", "POST", "/auth/signup", data={
+        yield Hostile(f"sign-up name {short}", "POST", "/auth/signup", anonymous=True, refusal=name == NAMES[1], data={
             "name": name, "email": "new@example.com", "password": "violet tram mango", "confirm": "violet tram mango"})
-    yield Hostile("sign-up password 'password1'", "POST", "/auth/signup", refusal=True, data={
+    yield Hostile("sign-up password 'password1'", "POST", "/auth/signup", refusal=True, anonymous=True, data={
         "name": "N", "email": "p@example.com", "password": "password1", "confirm": "password1"})
-    yield Hostile("sign-up with an email that has an account", "POST", "/auth/signup", refusal=True, data={
+    yield Hostile("sign-up password '12345678'", "POST", "/auth/signup", refusal=True, anonymous=True, data={
+        "name": "N", "email": "q@example.com", "password": "12345678", "confirm": "12345678"})
+    yield Hostile("sign-up with an email that has an account", "POST", "/auth/signup", refusal=True, anonymous=True, data={
         "name": "N", "email": "ada@example.com", "password": "violet tram mango", "confirm": "violet tram mango"})
     for url in URLS:
         yield Hostile(f"camera URL {url[:40]!r}", "POST", "/attendance/start", refusal=url in URLS[:9],
@@ -95,7 +101,8 @@ def hostile_requests(app) -> Iterator[Hostile]:
         payload = text.encode() if text is not None else "Jos\xe9,9\n".encode("latin-1")
         yield Hostile(f"roster CSV with {label}", "POST", f"/courses/{course_id}/students/import",
                       data={"roster": (io.BytesIO(payload), "r.csv")}, content_type="multipart/form-data",
-                      refusal=label in ("a 200 KB cell", "a line break in a name", "3000 rows"))
+                      refusal=label in ("a 200 KB cell", "a line break in a name", "3000 rows"),
+                      pattern="must be on one line" if label == "a line break in a name" else "")
     for video in ((b"\x00" * 100, "lesson.mp4"), (b"x", "../../x.mp4"), (b"x", "a.exe"), (b"", "")):
         yield Hostile(f"attendance upload {video[1]!r}", "POST", "/attendance/start", content_type="multipart/form-data",
                       data={"course_id": course_id, "source_kind": "upload", "video_file": (io.BytesIO(video[0]), video[1])})
