@@ -150,3 +150,16 @@ def test_training_on_a_full_or_read_only_disk_keeps_the_old_recognizer_and_no_te
         assert db.session.get(Course, course_id).recognizer_version is None
     leftovers = list(folder.glob("*")) if folder.is_dir() else []
     assert not [p for p in leftovers if p.name.endswith("tmp")], leftovers
+
+
+@pytest.mark.parametrize("path", ["/courses/99999999999999999999999", "/students/99999999999999999999/edit",
+                                  "/attendance/9999999999999999999999/status",
+                                  "/reports/sessions/99999999999999999999999"])
+def test_ids_beyond_64_bits_are_not_found(client, course_id, path):
+    assert client.get(path).status_code == 404
+
+
+def test_a_start_for_a_course_id_beyond_64_bits_is_refused(client, course_id):
+    response = client.post("/attendance/start", data={"course_id": "9" * 30, "source_kind": "webcam",
+                                                      "webcam_index": "0"}, follow_redirects=True)
+    assert response.status_code == 200 and "not found" in response.get_data(as_text=True)
