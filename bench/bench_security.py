@@ -164,8 +164,10 @@ def render(rows, statuses, errors, refusals, seconds) -> str:
         lines.append(f"| {label} | {r['attempts']} | {answers} | {r['health_n']} | {1000 * r['health_p50']:.0f} ms | "
                      f"{1000 * r['health_p95']:.0f} ms | {1000 * r['health_max']:.0f} ms | {r['health_errors'] or 0} |")
     lines += ["", "Target p95 < 1 s (before this issue: 25-28 s, and a 500 when the connection pool ran out). "
-              "Login attempts per account and per address are limited (10/min per account, 60/min per address); "
-              "refused ones get 429 + Retry-After at once, and no request thread sleeps.", "",
+              "Login attempts per account and per address are limited (10/min per account, 60/min per address) "
+              "and at most 4 password hashes run at once (LOGIN_MAX_CONCURRENT_CHECKS); refused attempts get 429 + "
+              "Retry-After at once, and no request thread sleeps. The price, visible in the last row: while a flood "
+              "from many addresses lasts, a real teacher's login may also get a 429 and has to retry.", "",
               f"### Hostile-input corpus: {sum(statuses.values())} requests, "
               f"{len(errors)} answered 500", "",
               "Statuses: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())) + ".",
@@ -174,7 +176,12 @@ def render(rows, statuses, errors, refusals, seconds) -> str:
               "| input | status | answer |", "|---|---|---|"]
     for label, status, why in refusals:
         lines.append(f"| {label} | {status} | {why.replace('|', '/')} |")
-    lines += ["", "Peak memory of the worst upload (decode limits) is measured by issue 11's benchmark (h11)."]
+    lines += ["", "Also refused, each by a test in tests/security/ (README.md there lists them): an 11th login "
+              "attempt a minute on one account or a 61st from one address, and a login while 4 password checks run "
+              "(429 + Retry-After); a 4th live view of one session or a 5th of one teacher (429); a cookie copied "
+              "before logout; a stream URL that redirects; hosts resolving to several addresses of which one is "
+              "private; a start on a camera another session uses (without naming that session's source).", "",
+              "Peak memory of the worst upload (decode limits) is measured by issue 11's benchmark (h11)."]
     return "\n".join(lines)
 
 
