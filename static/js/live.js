@@ -34,7 +34,7 @@
         list.appendChild(li);
       });
     }
-    var running = camera ? ["starting", "running", "offline"].indexOf(camera.status) >= 0 : data.status === "running";
+    var running = camera ? ["starting", "connecting", "running", "offline"].indexOf(camera.status) >= 0 : data.status === "running";
     var img = document.getElementById("stream");
     if (!running && img) { img.alt = "The camera has stopped"; }
     if (!running) { setText("absent-label", "absent"); }
