@@ -97,7 +97,7 @@ class Config:
 
     # Flood limits (Flask-Limiter syntax): over them a request gets 429 + Retry-After at once, nobody waits.
     # Every login POST counts (a school behind one NAT address shares the per-address allowance).
-    # memory:// serves one process; use redis://127.0.0.1:6379 when several server processes share them.
+    # memory:// serves one process; redis://127.0.0.1:6379 (pip install redis) when several processes share them.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per minute; 50 per hour")

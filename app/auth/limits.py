@@ -31,14 +31,10 @@ def _account_key() -> str:
     return "account:" + normalise_email(request.form.get("email", ""))[:254]
 
 
-def _is_post() -> bool:
-    return request.method != "POST"
-
-
 # Every POST counts, before the view runs: counting only failures (deduct_when) is decided after the
 # response, so 20 concurrent guesses would all pass the check before any was counted.
 login_limits = [
-    limiter.limit(_login_limit_address, methods=["POST"], exempt_when=_is_post),
-    limiter.limit(_login_limit_account, key_func=_account_key, methods=["POST"], exempt_when=_is_post),
+    limiter.limit(_login_limit_address, methods=["POST"]),
+    limiter.limit(_login_limit_account, key_func=_account_key, methods=["POST"]),
 ]
-signup_limit = limiter.limit(_signup_limit_address, methods=["POST"], exempt_when=_is_post)
+signup_limit = limiter.limit(_signup_limit_address, methods=["POST"])
