@@ -88,13 +88,13 @@ def train(course_id: int):
 
 def _start_training(course, message: str):
     """Queue a training job unless one is already running, and show its progress page."""
-    with _train_lock:
+    with _train_lock:  # submit inside too: a job not yet submitted would look orphaned to the next click
         running = jobs.latest_job(course.id, "train")
         if running is not None and running.status in ("queued", "running"):
             flash("Training is already running for this course.", "info")
             return redirect(url_for("courses.job", course_id=course.id, job_id=running.id))
         job = jobs.create_job("train", course.id, message="Waiting to start training")
-    jobs.submit(current_app._get_current_object(), job.id, run_training_job, course_id=course.id)
+        jobs.submit(current_app._get_current_object(), job.id, run_training_job, course_id=course.id)
     flash(message, "info")
     return redirect(url_for("courses.job", course_id=course.id, job_id=job.id))
 

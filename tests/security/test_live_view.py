@@ -27,8 +27,9 @@ def live(tmp_path):
     app = create_app(Config, test_config(tmp_path, CAMERA_MAX_VIEWERS_PER_SESSION=3, CAMERA_MAX_VIEWERS_PER_TEACHER=4))
     upgrade_database(app)
     teacher_id, course_id = seed_course(app)
-    video = write_video(tmp_path / "videos" / "room.avi", scene_frames(PEOPLE[:2], frames_each=450))
-    copy = write_video(tmp_path / "videos" / "room2.avi", scene_frames(PEOPLE[:1], frames_each=900))
+    # 4 fps played in real time: 90 s of camera from few frames, so no stream ends during the test.
+    video = write_video(tmp_path / "videos" / "room.avi", scene_frames(PEOPLE[:2], frames_each=180), fps=4.0)
+    copy = write_video(tmp_path / "videos" / "room2.avi", scene_frames(PEOPLE[:1], frames_each=360), fps=4.0)
     service = camera_service(app)
     with app.app_context():
         sessions = [service.start(course_id, str(video), teacher_id), service.start(course_id, str(copy), teacher_id)]
@@ -44,7 +45,8 @@ def live(tmp_path):
         db.engine.dispose()
 
 
-def _open_stream(port: int, session_id: int, cookie: str) -> tuple[int, http.client.HTTPConnection]:
+def _open_stream(port: int, session_id: int, cookie: str) -> tuple[int, http.client.HTTPResponse]:
+    """A viewer: the open response (it owns the socket of a streamed answer; close() it to leave)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", f"/attendance/{session_id}/stream", headers={"Cookie": cookie})
     response = conn.getresponse()
@@ -52,7 +54,8 @@ def _open_stream(port: int, session_id: int, cookie: str) -> tuple[int, http.cli
         assert response.read(200).startswith(b"--frame")  # a real frame is flowing
     else:
         response.read()
-    return response.status, conn
+        conn.close()  # a refused viewer's connection is kept alive by the server: close ours
+    return response.status, response
 
 
 def _wait_until(predicate, timeout: float = 20.0) -> bool:
@@ -70,13 +73,15 @@ def test_viewers_are_capped_per_session_and_per_teacher(live):
     with Served(app, threads=16) as served:
         opened = [_open_stream(served.port, s1, cookie) for _ in range(3)]
         assert [status for status, _ in opened] == [200, 200, 200]
+        time.sleep(1.0)
+        assert limits.open_streams(s1) == 3  # still watching (frames keep flowing)
         status, extra = _open_stream(served.port, s1, cookie)
         assert status == 429  # a 4th viewer of one session
         extra.close()
         # The app still answers at once while 3 streams run.
         status, _h, _b, seconds = served.request("GET", "/healthz")
         assert status == 200 and seconds < 2.0
-        other, conn = _open_stream(served.port, s2, cookie)
+        other, viewer = _open_stream(served.port, s2, cookie)
         assert other == 200  # the teacher's 4th viewer, on another session
         status, extra = _open_stream(served.port, s2, cookie)
         assert status == 429  # the teacher's 5th
@@ -86,7 +91,7 @@ def test_viewers_are_capped_per_session_and_per_teacher(live):
         assert _wait_until(lambda: limits.open_streams(s1) == 2)
         status, again = _open_stream(served.port, s1, cookie)
         assert status == 200
-        for c in [again, conn] + [c for _, c in opened[1:]]:
+        for c in [again, viewer] + [c for _, c in opened[1:]]:
             c.close()
         assert _wait_until(lambda: limits.open_streams(s1) == 0 and limits.open_streams(s2) == 0)
 
