@@ -65,7 +65,7 @@ def test_login_with_an_unknown_email_costs_a_password_check_too(client, auth, ap
     auth.login(email="warm-up@example.com")  # the dummy hash is made once per process
     known = _median_seconds(lambda: auth.login(password="wrong password"))
     unknown = _median_seconds(lambda: auth.login(email="nobody@example.com"))
-    assert unknown > 0.5 * known, (known, unknown)
+    assert unknown > 0.3 * known, (known, unknown)  # without the dummy hash it is ~20x faster
     assert b"Wrong email or password" in auth.login(email="nobody@example.com").data
 
 
