@@ -89,14 +89,18 @@ def authenticate(email: str, password: str, max_checks: int = 4) -> Teacher | No
 
     Flooding is answered by the rate limits (auth/limits.py) with a 429, never by waiting here.
     """
-    teacher = db.session.scalar(select(Teacher).where(Teacher.email == normalise_email(email)))
-    if teacher is None:
-        # Check a dummy hash, so an unknown email takes as long as a wrong password.
-        with _hash_slot(max_checks):
-            check_password_hash(_dummy_hash(), password)
-        return None
+    row = db.session.execute(select(Teacher.id, Teacher.password_hash)
+                             .where(Teacher.email == normalise_email(email))).first()
+    # The slow hash runs with no DB connection held (a flood once exhausted the pool this way).
+    db.session.rollback()
     with _hash_slot(max_checks):
-        correct = check_password_hash(teacher.password_hash, password)
+        # An unknown email is checked against a dummy hash, so it takes as long as a wrong password.
+        correct = check_password_hash(row.password_hash if row else _dummy_hash(), password)
+    if row is None:
+        return None
+    teacher = db.session.get(Teacher, row.id)
+    if teacher is None:  # deleted meanwhile
+        return None
     if not correct:
         teacher.failed_logins = (teacher.failed_logins or 0) + 1
         teacher.last_failed_login_at = utcnow()
