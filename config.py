@@ -48,6 +48,10 @@ class Config:
     # Face snapshots of sessions are deleted after this many days (the sweep is h14's; pages show it).
     SNAPSHOT_RETENTION_DAYS = int(os.environ.get("SNAPSHOT_RETENTION_DAYS", 30))
     UPLOAD_DIR = _env_path("ROLLCALL_UPLOAD_DIR", Path(INSTANCE_DIR) / "uploads")
+    # Days to keep face snapshots of sessions and uploaded attendance videos (0 = keep forever); swept at
+    # start-up and daily (app/retention.py). Uploaded videos are also deleted as soon as their session ends.
+    SNAPSHOT_RETENTION_DAYS = int(os.environ.get("SNAPSHOT_RETENTION_DAYS", 90))
+    VIDEO_RETENTION_DAYS = int(os.environ.get("VIDEO_RETENTION_DAYS", 1))
 
     DETECTOR_DIR = _env_path("DETECTOR_DIR", BASE_DIR / "dnn_models")
     DETECTOR_PROTOTXT = "deploy.prototxt"
@@ -67,6 +71,14 @@ class Config:
     REVIEW_SCORE_MARGIN = float(os.environ.get("REVIEW_SCORE_MARGIN", 0.25))
 
     CAMERA_SOURCE = os.environ.get("CAMERA_SOURCE", "0")
+    # Network cameras: hosts, IPs or networks (comma separated, e.g. "cam1.school.lan, 10.20.0.0/24") IT
+    # allows, private addresses included. Other hosts are refused unless CAMERA_ALLOW_PUBLIC_URLS, and then
+    # only when they resolve to public addresses (the address checked is the one opened; no redirects).
+    CAMERA_ALLOWED_HOSTS = os.environ.get("CAMERA_ALLOWED_HOSTS", "")
+    CAMERA_ALLOW_PUBLIC_URLS = _env_bool("CAMERA_ALLOW_PUBLIC_URLS", False)
+    # Live view: MJPEG viewers each hold a server thread, so they are capped (extra viewers get a still image).
+    CAMERA_MAX_VIEWERS_PER_SESSION = int(os.environ.get("CAMERA_MAX_VIEWERS_PER_SESSION", 3))
+    CAMERA_MAX_VIEWERS_PER_TEACHER = int(os.environ.get("CAMERA_MAX_VIEWERS_PER_TEACHER", 4))
     CAMERA_VIDEO_DIR = _env_path("CAMERA_VIDEO_DIR", Path(INSTANCE_DIR) / "videos")
     CAMERA_CONFIRM_FRAMES = int(os.environ.get("CAMERA_CONFIRM_FRAMES", 3))
     CAMERA_CONFIRM_WINDOW_SECONDS = float(os.environ.get("CAMERA_CONFIRM_WINDOW_SECONDS", 2.0))
@@ -91,7 +103,16 @@ class Config:
     MAIL_STARTTLS = _env_bool("MAIL_STARTTLS", True)
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", 600))
 
-    LOGIN_FAIL_DELAY_SECONDS = float(os.environ.get("LOGIN_FAIL_DELAY_SECONDS", 1.0))
+    # Flood limits (Flask-Limiter syntax): over them a request gets 429 + Retry-After at once, nobody waits.
+    # Every login POST counts (a school behind one NAT address shares the per-address allowance).
+    # memory:// serves one process; redis://127.0.0.1:6379 (pip install redis) when several processes share them.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per minute; 50 per hour")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "60 per minute; 600 per hour")
+    SIGNUP_LIMIT_PER_ADDRESS = os.environ.get("SIGNUP_LIMIT_PER_ADDRESS", "20 per hour")
+    # Password hashes (scrypt, ~0.1 s CPU each) running at once; more are refused with 429, never queued.
+    LOGIN_MAX_CONCURRENT_CHECKS = int(os.environ.get("LOGIN_MAX_CONCURRENT_CHECKS", 4))
     ATTENDANCE_LOW_THRESHOLD = float(os.environ.get("ATTENDANCE_LOW_THRESHOLD", 0.75))
     # Background work (enrollment, training, the attendance writer) starts with the app unless a test says no.
     START_BACKGROUND = True

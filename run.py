@@ -2,8 +2,11 @@
 import logging
 import os
 
-from app import create_app
-from app.background import start_background
+# Everything this process creates (database, faces, snapshots, recognizers, uploads) is owner-only.
+os.umask(0o077)
+
+from app import create_app  # noqa: E402  (after the umask, so folders made at start-up get it too)
+from app.background import start_background  # noqa: E402
 
 app = create_app()
 
@@ -12,11 +15,16 @@ if __name__ == "__main__":
 
     from flask.logging import default_handler
 
+    from app.retention import RetentionSweeper
+
     # Our package is also called "app", so Flask's own handler would print every app.* record twice.
     app.logger.removeHandler(default_handler)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     start_background(app)
-    # MJPEG viewers each hold a thread for as long as they watch; 16+ keeps the rest of the app responsive.
+    # Orphans and expired snapshots/videos: swept now (after interrupted sessions were closed) and daily.
+    RetentionSweeper(app).start()
+    # MJPEG viewers each hold a thread for as long as they watch (capped per session and teacher); 16+
+    # keeps the rest of the app responsive.
     threads = max(16, int(os.environ.get("WAITRESS_THREADS", 16)))
     logging.getLogger(__name__).info("serving on %s:%s with %d threads", os.environ.get("HOST", "127.0.0.1"),
                                      os.environ.get("PORT", 5000), threads)

@@ -1,5 +1,8 @@
-"""Friendly error pages for the statuses a teacher can meet."""
+"""Friendly error pages for the statuses a teacher can meet; none shows a server path."""
 from __future__ import annotations
+
+import errno
+import re
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -13,8 +16,25 @@ MESSAGES = {
     404: "Not found. It may have been deleted, or it belongs to another account.",
     405: "That action is not allowed here.",
     413: "The file is too large. Upload a smaller photo or a shorter video.",
+    429: "Too many attempts. Wait a little and try again.",
     500: "Something went wrong on the server. Nothing you saved was lost; please try again.",
+    507: "The server could not save this: its data folder is full or read-only. Nothing was half-saved; "
+         "ask IT to free space or fix the folder's permissions, then try again.",
 }
+# Errors of the storage itself (not of one request): the teacher can only report them.
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.ENOTDIR, errno.EFBIG}
+# An absolute path with at least two parts (/srv/rollcall/models/...): never shown, only its last part.
+_PATH = re.compile(r"(?<![\w:/])/(?:[^\s/'\"():,]+/)+([^\s/'\"():,]*)")
+
+
+def public_message(text: str) -> str:
+    """A message safe to show: server paths are cut to their last part (a file name says enough)."""
+    return _PATH.sub(lambda m: m.group(1) or "(folder)", str(text))
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """True for disk full, read-only or permission errors of the data folders."""
+    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -27,22 +47,26 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DetectorError)
     def detector_missing(exc: DetectorError):
         app.logger.error("face detector unavailable: %s", exc)
-        return _render(503, f"The face detector is not installed on this server, so nothing was processed "
-                            f"and nothing you saved was lost. Ask IT to run `make run` or "
-                            f"`flask --app run fetch-models`. ({exc})")
+        return _render(503, "The face detector is not installed on this server, so nothing was processed "
+                            "and nothing you saved was lost. Ask IT to run `make run` or "
+                            f"`flask --app run fetch-models`. ({public_message(str(exc))})")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return _render(exc.code or 500, MESSAGES.get(exc.code or 500, exc.description))
+        # A 429's Retry-After is added by Flask-Limiter's after-request hook (RATELIMIT_HEADERS_ENABLED).
+        return _render(exc.code or 500, MESSAGES.get(exc.code or 500, public_message(exc.description or "")))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
-        app.logger.exception("unhandled error on %s", request.path)
         from . import db
 
         db.session.rollback()
+        if is_storage_error(exc):
+            app.logger.error("storage error on %s: %s", request.path, exc)
+            return _render(507, MESSAGES[507])
+        app.logger.exception("unhandled error on %s", request.path)
         return _render(500, MESSAGES[500])
 
 

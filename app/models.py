@@ -1,6 +1,7 @@
 """Database tables (SQLAlchemy 2 typed style) and the Flask-Login user loader."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 from typing import Any
 
@@ -36,6 +37,11 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+def new_session_token() -> str:
+    """A fresh per-teacher token; session cookies carry it, so replacing it logs every copy out."""
+    return secrets.token_urlsafe(16)
+
+
 class Teacher(UserMixin, db.Model):
     """A teacher account; owns courses and everything below them."""
 
@@ -49,8 +55,15 @@ class Teacher(UserMixin, db.Model):
     absence_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     # IANA zone name ("Europe/Madrid") every page, export and email shows times in; "" = UTC until the browser tells.
     timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Carried in the session cookie (get_id); logout replaces it, so a copied cookie stops working.
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: new_session_token(),
+                                               server_default="")
 
     courses: Mapped[list["Course"]] = relationship(back_populates="teacher", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        """Flask-Login's cookie value: id and session token."""
+        return f"{self.id}:{self.session_token}"
 
 
 class Course(db.Model):
@@ -237,5 +250,11 @@ class OutboxMessage(db.Model):
 
 @login_manager.user_loader
 def load_teacher(teacher_id: str) -> Teacher | None:
-    """Flask-Login hook: the teacher for a session cookie."""
-    return db.session.get(Teacher, int(teacher_id))
+    """Flask-Login hook: the teacher for a session cookie, only while its session token is current."""
+    ident, _, token = (teacher_id or "").partition(":")
+    if not ident.isascii() or not ident.isdigit() or not token:
+        return None
+    teacher = db.session.get(Teacher, int(ident))
+    if teacher is None or not secrets.compare_digest(teacher.session_token or "", token):
+        return None
+    return teacher

@@ -33,8 +33,10 @@ def web_app(tmp_path):
 
 
 def login(client, teacher_id: int) -> None:
+    with client.application.app_context():
+        user_id = db.session.get(Teacher, teacher_id).get_id()  # id and session token
     with client.session_transaction() as s:
-        s["_user_id"] = str(teacher_id)
+        s["_user_id"] = user_id
         s["_fresh"] = True
 
 
@@ -62,7 +64,7 @@ def test_unreachable_camera_and_bad_input_leave_no_session(web_app):
     page = client.get(f"/courses/{course_id}").get_data(as_text=True)
     assert "Start Attendance" in page and 'name="webcam_index"' in page
     for data, expected in [
-        ({"source_kind": "url", "url": "http://127.0.0.1:9/none.mjpg"}, "cannot open camera"),
+        ({"source_kind": "url", "url": "http://127.0.0.1:9/none.mjpg"}, "loopback address"),  # SSRF guard
         ({"source_kind": "url", "url": "ftp://x"}, "unsupported stream"),
         ({"source_kind": "webcam", "webcam_index": "-1"}, "whole number"),
         ({"source_kind": "video", "video": "../../etc/passwd"}, "listed video"),

@@ -14,10 +14,11 @@ from ..vision.camera import CameraWorker, WorkerSettings
 from ..vision.detector import DetectorError
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
-from ..vision.sources import SourceError, open_source, parse_source, safe_label
+from ..vision.sources import SourceError, open_source, parse_source
 from . import service
 from .recorder import QUEUE_SIZE
 from .service import AttendanceError
+from .sources import UploadedVideo, uploaded_video
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,9 @@ class CameraService:
         with self._lock:
             self._reap()
             if key in self._sources:
-                raise AttendanceError(f"{safe_label(source_text)} is already taking attendance; stop that session first")
+                # Not which file or session: the camera may be another teacher's.
+                raise AttendanceError("this camera is already taking attendance in another session; "
+                                      "stop that session first or choose another camera")
             self._sources[key] = 0
         try:
             return self._start(course, key, source_text, email)
@@ -69,7 +72,16 @@ class CameraService:
                                       "train the course again")
             detector_config = camera_detector_config(config)
             new_detector(detector_config)  # fail here, with a message, rather than in the thread
-            source = open_source(source_text, realtime=bool(config.get("CAMERA_VIDEO_REALTIME", True)))
+            realtime = bool(config.get("CAMERA_VIDEO_REALTIME", True))
+            upload = uploaded_video(source_text, config)
+            if upload is not None:
+                source = UploadedVideo(str(upload), live=False, realtime=realtime)
+                source.open()
+            else:
+                # Files open here (fast, and a bad file is refused at once); cameras and streams are
+                # opened by the worker thread, so this request returns at once ("connecting").
+                source = open_source(source_text, realtime=realtime,
+                                     connect=parse_source(source_text)[0] == "file")
         except (RecognizerError, FeatureError, DetectorError, SourceError) as exc:
             raise AttendanceError(str(exc)) from exc
         settings = WorkerSettings(

@@ -9,8 +9,10 @@ from flask_login import current_user, login_required
 
 from . import bp, service
 from .camera_service import camera_service
+from ..errors import public_message
 from .service import AttendanceError
-from .sources import source_from_form
+from .sources import discard_upload, source_from_form
+from .viewers import viewer_limits
 
 # A viewer's stream ends after this long without a new frame (camera finished or stuck).
 STREAM_IDLE_SECONDS = 10.0
@@ -33,13 +35,18 @@ def index():
 def start():
     """Start Attendance: resolve the source, start the camera, go to the live page."""
     course_id = request.form.get("course_id", type=int)
+    if course_id is not None and not 0 < course_id < 2**63:
+        course_id = None  # beyond a database id: "not found", not an overflow
     back = url_for("courses.detail", course_id=course_id) if course_id else url_for("attendance.index")
+    source = None
     try:
         source = source_from_form(request.form, request.files.get("video_file"), current_app.config)
         session_id = camera_service(current_app._get_current_object()).start(
             course_id or 0, source, teacher_id=current_user.id, email=True)
     except AttendanceError as exc:
-        flash(f"Attendance not started: {exc}", "error")
+        if source is not None:
+            discard_upload(source, current_app.config)  # a refused start keeps no uploaded video
+        flash(f"Attendance not started: {public_message(str(exc))}", "error")
         return redirect(back)
     flash("Attendance started.", "success")
     return redirect(url_for("attendance.live", session_id=session_id))
@@ -79,11 +86,17 @@ def status(session_id: int):
 
 @bp.get("/<int:session_id>/stream")
 def stream(session_id: int):
-    """MJPEG of the annotated camera; any number of browsers may watch the same worker."""
+    """MJPEG of the annotated camera; viewers are capped per session and per teacher (429 beyond)."""
     _session_or_404(session_id)
     worker = camera_service(current_app._get_current_object()).worker(session_id)
     if worker is None:
         abort(404)
+    release = viewer_limits(current_app.extensions).acquire(
+        session_id, current_user.id, int(current_app.config["CAMERA_MAX_VIEWERS_PER_SESSION"]),
+        int(current_app.config["CAMERA_MAX_VIEWERS_PER_TEACHER"]))
+    if release is None:
+        return Response("Too many live views are open for this session or account; close one and reload.",
+                        status=429, mimetype="text/plain", headers={"Retry-After": str(int(STREAM_IDLE_SECONDS))})
 
     def frames():
         seq, last_new = 0, time.monotonic()
@@ -96,8 +109,10 @@ def stream(session_id: int):
             elif not worker.is_alive() or time.monotonic() - last_new > STREAM_IDLE_SECONDS:
                 return
 
-    return Response(frames(), mimetype="multipart/x-mixed-replace; boundary=frame",
-                    headers={"Cache-Control": "no-store"})
+    response = Response(frames(), mimetype="multipart/x-mixed-replace; boundary=frame",
+                        headers={"Cache-Control": "no-store"})
+    response.call_on_close(release)  # the server closes the response when the viewer goes away
+    return response
 
 
 @bp.get("/<int:session_id>/snapshots/<name>")

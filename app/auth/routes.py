@@ -1,18 +1,18 @@
 """Sign-up, login and logout views."""
 from __future__ import annotations
 
-import time
-from urllib.parse import urlsplit
-
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..redirects import safe_redirect_target
 from . import bp
 from .forms import LoginForm, LogoutForm, SignupForm
-from .service import AccountError, authenticate, create_teacher, failure_delay
+from .limits import login_limits, signup_limit
+from .service import AccountError, Busy, authenticate, create_teacher, end_sessions
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@signup_limit
 def signup():
     """Create an account and log straight in."""
     if current_user.is_authenticated:
@@ -20,7 +20,9 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            teacher = create_teacher(form.name.data, form.email.data, form.password.data)
+            teacher = create_teacher(form.name.data, form.email.data, form.password.data, _max_checks())
+        except Busy:
+            abort(429)
         except AccountError as exc:
             form.email.errors.append(str(exc))
         else:
@@ -31,18 +33,22 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits[0]
+@login_limits[1]
 def login():
-    """Log in; repeated failures are slowed down."""
+    """Log in; floods of failures get a 429 with Retry-After from the limits, never a wait."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        teacher, failures = authenticate(form.email.data, form.password.data)
+        try:
+            teacher = authenticate(form.email.data, form.password.data, _max_checks())
+        except Busy:
+            abort(429)  # answered at once: the thread is free again for other pages
         if teacher is not None:
             login_user(teacher)
             flash(f"Logged in as {teacher.name}.", "success")
-            return redirect(_safe_next(request.args.get("next")))
-        time.sleep(failure_delay(failures, float(current_app.config["LOGIN_FAIL_DELAY_SECONDS"])))
+            return redirect(safe_redirect_target(request.args.get("next"), url_for("main.index")))
         flash("Wrong email or password.", "error")
     return render_template("auth/login.html", form=form)
 
@@ -50,15 +56,13 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out (POST with a CSRF token, so another site cannot log a teacher out)."""
+    """Log out everywhere: the teacher's session token changes, so copied cookies stop working too."""
     if LogoutForm().validate_on_submit():
+        end_sessions(current_user._get_current_object())
         logout_user()
         flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"))
 
 
-def _safe_next(target: str | None) -> str:
-    """Only follow a local ?next= path, never another host."""
-    if target and not urlsplit(target).netloc and not urlsplit(target).scheme and target.startswith("/") and not target.startswith("/\\"):
-        return target
-    return url_for("main.index")
+def _max_checks() -> int:
+    return int(current_app.config.get("LOGIN_MAX_CONCURRENT_CHECKS", 4))

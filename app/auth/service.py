@@ -2,18 +2,25 @@
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import db
-from ..models import Teacher, utcnow
+from ..models import Teacher, new_session_token, utcnow
 
 log = logging.getLogger(__name__)
 
-# Failed logins beyond this many in a row make each further attempt wait longer (doubling).
-FREE_FAILURES = 3
-MAX_DELAY_SECONDS = 30.0
+SIGNUP_REFUSED = ("This account could not be created. If you already have an account with this email, "
+                  "log in instead.")
+
+
+class Busy(RuntimeError):
+    """Too many password checks are running; the caller answers 429 at once instead of queueing."""
 
 
 class AccountError(ValueError):
@@ -25,19 +32,43 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_teacher(name: str, email: str, password: str) -> Teacher:
+def create_teacher(name: str, email: str, password: str, max_checks: int = 4) -> Teacher:
     """A new account with a hashed password; refuses an email already in use."""
     email = normalise_email(email)
+    # Hash first in every case, so a taken email answers as slowly as a free one.
+    with _hash_slot(max_checks):
+        password_hash = generate_password_hash(password)
     if db.session.scalar(select(Teacher).where(Teacher.email == email)) is not None:
-        raise AccountError("An account with this email already exists. Log in instead.")
-    teacher = Teacher(name=name.strip(), email=email, password_hash=generate_password_hash(password))
+        raise AccountError(SIGNUP_REFUSED)  # neutral: does not say "this email has an account"
+    teacher = Teacher(name=name.strip(), email=email, password_hash=password_hash)
     db.session.add(teacher)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same email signed up twice at once
+        db.session.rollback()
+        raise AccountError(SIGNUP_REFUSED) from None
     log.info("teacher %s signed up", teacher.id)
     return teacher
 
 
 _DUMMY: list[str] = []
+# Each hash is deliberately slow (scrypt: ~0.1 s of CPU and 32 MB). Unbounded, a flood spread over many
+# addresses fills every server thread with hashing; past max_checks at once we refuse at once (429).
+_running = [0]
+_running_lock = threading.Lock()
+
+
+@contextmanager
+def _hash_slot(max_checks: int) -> Iterator[None]:
+    with _running_lock:
+        if _running[0] >= max_checks:
+            raise Busy("too many password checks are running at once")
+        _running[0] += 1
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running[0] -= 1
 
 
 def _dummy_hash() -> str:
@@ -47,27 +78,37 @@ def _dummy_hash() -> str:
     return _DUMMY[0]
 
 
-def failure_delay(failed_logins: int, base_seconds: float) -> float:
-    """Seconds to wait after a failed login: none for the first few, then doubling up to a cap."""
-    if base_seconds <= 0 or failed_logins <= FREE_FAILURES:
-        return 0.0
-    return min(MAX_DELAY_SECONDS, base_seconds * 2 ** (failed_logins - FREE_FAILURES - 1))
+def end_sessions(teacher: Teacher) -> None:
+    """Invalidate every session cookie of this teacher (logout): copies of the old cookie stop working."""
+    teacher.session_token = new_session_token()
+    db.session.commit()
 
 
-def authenticate(email: str, password: str) -> tuple[Teacher | None, int]:
-    """(teacher, 0) on success; (None, failures in a row) otherwise, counting against the account."""
-    teacher = db.session.scalar(select(Teacher).where(Teacher.email == normalise_email(email)))
-    if teacher is None:
-        # Unknown emails are slowed like the others, so timing does not reveal which accounts exist.
-        check_password_hash(_dummy_hash(), password)
-        return None, FREE_FAILURES + 1
-    if not check_password_hash(teacher.password_hash, password):
+def authenticate(email: str, password: str, max_checks: int = 4) -> Teacher | None:
+    """The teacher for a correct email and password, else None (failures are counted on the account).
+
+    Flooding is answered by the rate limits (auth/limits.py) with a 429, never by waiting here.
+    """
+    row = db.session.execute(select(Teacher.id, Teacher.password_hash)
+                             .where(Teacher.email == normalise_email(email))).first()
+    # The slow hash runs with no DB connection held (a flood once exhausted the pool this way).
+    db.session.rollback()
+    with _hash_slot(max_checks):
+        # An unknown email is checked against a dummy hash, so it takes as long as a wrong password.
+        correct = check_password_hash(row.password_hash if row else _dummy_hash(), password)
+    if row is None:
+        return None
+    teacher = db.session.get(Teacher, row.id)
+    if teacher is None:  # deleted meanwhile
+        return None
+    if not correct:
         teacher.failed_logins = (teacher.failed_logins or 0) + 1
         teacher.last_failed_login_at = utcnow()
         db.session.commit()
         log.warning("failed login for teacher %s (%d in a row)", teacher.id, teacher.failed_logins)
-        return None, teacher.failed_logins
-    if teacher.failed_logins:
+        return None
+    if teacher.failed_logins or not teacher.session_token:
         teacher.failed_logins = 0
+        teacher.session_token = teacher.session_token or new_session_token()
         db.session.commit()
-    return teacher, 0
+    return teacher

@@ -8,13 +8,13 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..vision.features import FEATURE_KINDS, FEATURE_LABELS, FeatureError, check_feature_kind
 
-from ..auth.forms import strip_text
+from ..auth.forms import one_line, strip_text
 
 
 class CourseForm(FlaskForm):
     """Create or rename a course."""
 
-    name = StringField("Course name", filters=[strip_text], validators=[DataRequired(), Length(max=200)])
+    name = StringField("Course name", filters=[strip_text], validators=[DataRequired(), Length(max=200), one_line])
     features = SelectField("Face features", default="pixels",
                            choices=[SelectChoice(k, FEATURE_LABELS[k]) for k in FEATURE_KINDS])
 

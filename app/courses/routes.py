@@ -1,6 +1,8 @@
 """Course views: list, create, detail, rename, delete, train and job progress."""
 from __future__ import annotations
 
+import threading
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -9,6 +11,9 @@ from . import bp
 from .forms import ActionForm, CourseForm
 from .service import course_counts, create_course, delete_course, get_course_or_404, list_courses, update_course
 from .training import TrainingError, train_course
+
+# Check-then-queue must be one step: five Train clicks at once queue one job (one server process).
+_train_lock = threading.Lock()
 
 
 @bp.before_request
@@ -83,12 +88,13 @@ def train(course_id: int):
 
 def _start_training(course, message: str):
     """Queue a training job unless one is already running, and show its progress page."""
-    running = jobs.latest_job(course.id, "train")
-    if running is not None and running.status in ("queued", "running"):
-        flash("Training is already running for this course.", "info")
-        return redirect(url_for("courses.job", course_id=course.id, job_id=running.id))
-    job = jobs.create_job("train", course.id, message="Waiting to start training")
-    jobs.submit(current_app._get_current_object(), job.id, run_training_job, course_id=course.id)
+    with _train_lock:  # submit inside too: a job not yet submitted would look orphaned to the next click
+        running = jobs.latest_job(course.id, "train")
+        if running is not None and running.status in ("queued", "running"):
+            flash("Training is already running for this course.", "info")
+            return redirect(url_for("courses.job", course_id=course.id, job_id=running.id))
+        job = jobs.create_job("train", course.id, message="Waiting to start training")
+        jobs.submit(current_app._get_current_object(), job.id, run_training_job, course_id=course.id)
     flash(message, "info")
     return redirect(url_for("courses.job", course_id=course.id, job_id=job.id))
 

@@ -62,10 +62,11 @@ def update_course(course: Course, name: str, features: str) -> bool:
 
 
 def delete_course(course: Course, config: Mapping[str, Any]) -> None:
-    """Delete a course with its students, their face images and its trained recognizers."""
+    """Delete a course with its students, their face images, its recognizers and its sessions' snapshots."""
     from ..students.enrollment import delete_student_files  # students import this module: import late
 
     student_ids = [s.id for s in course.students]
+    session_ids = [s.id for s in course.sessions]
     course_id = course.id
     db.session.delete(course)
     db.session.commit()
@@ -73,6 +74,9 @@ def delete_course(course: Course, config: Mapping[str, Any]) -> None:
     for sid in student_ids:
         delete_student_files(config["DATASET_DIR"], sid)
     shutil.rmtree(recognizer_folder(config, course_id), ignore_errors=True)
+    for sid in session_ids:
+        shutil.rmtree(Path(config["SNAPSHOT_DIR"]) / f"session_{sid}", ignore_errors=True)
+    # A training job still running notices the deletion when it saves (training.py) and keeps nothing.
     log.info("course %s deleted with %d students", course_id, len(student_ids))
 
 

@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import cv2
 import numpy as np
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db
 from ..models import Course
 from ..pipeline import recognizer_path
+from ..retention import prune_versions
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
 from .service import recognizer_folder
@@ -98,10 +101,23 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
     progress(0.9, "Saving the recognizer")
     version = next_version(config, course)
     summary = _summary(course, rec, counts, min_images, int(config["RECOGNIZER_RECOMMENDED_IMAGES"]), version)
-    rec.save(recognizer_path(config, course.id, version), {"course_id": course.id, "summary": summary})
+    try:
+        rec.save(recognizer_path(config, course.id, version), {"course_id": course.id, "summary": summary})
+    except OSError as exc:  # disk full, read-only or missing data folder: no half-written files stay
+        for tmp in recognizer_folder(config, course.id).glob(f"v{version}.*tmp"):
+            tmp.unlink(missing_ok=True)
+        log.error("saving the recognizer of course %s failed: %s", course.id, exc)
+        raise TrainingError("The recognizer could not be saved: the server's data folder is full or read-only. "
+                            "Ask IT to free space or fix its permissions.") from exc
     course.recognizer_version = version
     course.recognizer_summary = summary
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # the course was deleted while training: keep nothing made from its faces
+        db.session.rollback()
+        shutil.rmtree(recognizer_folder(config, course_id), ignore_errors=True)
+        raise TrainingError("The course was deleted while it was training; nothing was kept.") from None
+    prune_versions(recognizer_folder(config, course_id), version)
     log.info("course %s trained: version %s, %s students, %s images", course.id, version,
              summary["n_students"], summary["n_images"])
     return summary

@@ -12,6 +12,7 @@ from openpyxl.styles import Font
 
 from ..models import AttendanceSession, Course
 from ..timezones import format_local, valid_zone
+from ..text import printable
 from .stats import Matrix, course_matrix, session_detail
 
 COURSE_LEAD = ["roll_number", "name"]
@@ -78,6 +79,10 @@ def to_xlsx(rows: list[list[Any]], info: dict[str, Any]) -> bytes:
 
 def _xlsx_cell(ws: Any, value: Any, bold: bool = False) -> Any:
     """Plain values stay plain (fast); text that looks like a formula is forced to text, headers are bold."""
+    if isinstance(value, str):
+        # XLSX cannot hold control characters (openpyxl refuses the whole file); names stored before
+        # they were refused at input may have them, so they become spaces here.
+        value = printable(value)
     if not bold and not (isinstance(value, str) and value.startswith("=")):
         return value
     cell = WriteOnlyCell(ws, value=value)

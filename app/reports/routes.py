@@ -11,6 +11,7 @@ from ..attendance.service import AttendanceError, get_session, set_excluded
 from ..attendance.service import delete_session as delete_attendance_session
 from ..review import service as review
 from ..courses.service import get_course_or_404
+from ..redirects import safe_redirect_target
 from ..students.service import get_student_or_404
 from . import bp, charts, exports, service, stats
 from ..timezones import format_local
@@ -115,8 +116,7 @@ def correct(session_id: int, student_id: int):
             flash("Attendance corrected; the change is in the audit log below.", "success")
         except service.CorrectionError as exc:
             flash(str(exc), "error")
-    return redirect(request.form.get("next") if _is_local(request.form.get("next"))
-                    else url_for("reports.session", session_id=sess.id))
+    return redirect(safe_redirect_target(request.form.get("next"), url_for("reports.session", session_id=sess.id)))
 
 
 @bp.post("/sessions/<int:session_id>/digest")
@@ -211,10 +211,6 @@ def _date_arg(name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"“{value}” is not a date; use YYYY-MM-DD.") from None
-
-
-def _is_local(target: str | None) -> bool:
-    return bool(target) and target.startswith("/") and not target.startswith("//")
 
 
 def _download(rows: list, fmt: str, stem: str, info: dict) -> Response:

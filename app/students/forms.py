@@ -6,16 +6,16 @@ from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..auth.forms import EMAIL_PATTERN, strip_text
+from ..auth.forms import EMAIL_PATTERN, one_line, strip_text
 
 
 class StudentForm(FlaskForm):
     """Add or edit a student."""
 
-    name = StringField("Name", filters=[strip_text], validators=[DataRequired(), Length(max=200)])
-    roll_number = StringField("Roll number", filters=[strip_text], validators=[DataRequired(), Length(max=50)])
+    name = StringField("Name", filters=[strip_text], validators=[DataRequired(), Length(max=200), one_line])
+    roll_number = StringField("Roll number", filters=[strip_text], validators=[DataRequired(), Length(max=50), one_line])
     email = StringField("Email (optional)", filters=[strip_text], validators=[
-        Optional(), Length(max=254), Regexp(EMAIL_PATTERN, message="Enter a valid email address.")])
+        Optional(), Length(max=254), one_line, Regexp(EMAIL_PATTERN, message="Enter a valid email address.")])
 
 
 class PhotoUploadForm(FlaskForm):

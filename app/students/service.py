@@ -11,9 +11,11 @@ from typing import Any, Mapping
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..models import Course, FaceSample, Student
+from ..text import control_char_message, has_control_chars
 from .enrollment import delete_sample_file, delete_student_files
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ def create_student(course: Course, name: str, roll_number: str, email: str | Non
     student = Student(course_id=course.id, name=name.strip(), roll_number=roll_number,
                       email=(email or "").strip() or None)
     db.session.add(student)
-    db.session.commit()
+    _commit_roll(roll_number)
     return student
 
 
@@ -73,7 +75,16 @@ def update_student(student: Student, name: str, roll_number: str, email: str | N
     roll_number = roll_number.strip()
     _check_roll_free(student.course_id, roll_number, student.id)
     student.name, student.roll_number, student.email = name.strip(), roll_number, (email or "").strip() or None
-    db.session.commit()
+    _commit_roll(roll_number)
+
+
+def _commit_roll(roll_number: str) -> None:
+    """Commit; two saves of one roll number at once meet the unique constraint: say so, do not 500."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise StudentError(f"Roll number {roll_number} is already used in this course.") from None
 
 
 def delete_student(student: Student, config: Mapping[str, Any]) -> None:
@@ -104,7 +115,11 @@ def import_roster(course: Course, text: str) -> RosterResult:
     """Create students from CSV rows (name, roll number, email); bad rows are reported, good ones kept."""
     result = RosterResult()
     taken = set(db.session.scalars(select(Student.roll_number).where(Student.course_id == course.id)))
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:  # e.g. one cell over csv's 128 KB field limit, or a NUL byte
+        raise StudentError(f"The file is not a readable CSV roster ({exc}). Save it again from your "
+                           "spreadsheet as “CSV UTF-8” with one student per row.") from None
     if rows and [c.strip().lower().replace(" ", "_") for c in rows[0][:2]] in (["name", "roll_number"], ["name", "roll"]):
         rows = [None, *rows[1:]]  # keep line numbers right after dropping the header
     if len(rows) > ROSTER_MAX_ROWS:
@@ -121,7 +136,12 @@ def import_roster(course: Course, text: str) -> RosterResult:
         db.session.add(Student(course_id=course.id, name=name, roll_number=roll, email=email or None))
         taken.add(roll)
         result.created += 1
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # a student with one of these roll numbers was added meanwhile
+        db.session.rollback()
+        raise StudentError("Another change to this course's students happened at the same time; "
+                           "nothing from this file was imported. Import it again.") from None
     return result
 
 
@@ -134,6 +154,8 @@ def _roster_row_problem(name: str, roll: str, email: str, taken: set[str], n_cel
         return "roll number is missing"
     if len(name) > 200 or len(roll) > 50:
         return "name or roll number is too long"
+    if has_control_chars(name) or has_control_chars(roll) or has_control_chars(email):
+        return control_char_message("name, roll number and email each")
     if email and (len(email) > 254 or not EMAIL_PATTERN.match(email)):
         return f"email {email!r} is not valid"
     if roll in taken:

@@ -89,7 +89,7 @@ class CameraWorker(threading.Thread):
             # The first forward pass of a cv2.dnn net is several times slower; keep it out of the timing.
             detector.detect(np.zeros((64, 64, 3), np.uint8))
             blas = ThreadpoolController()
-            self._set_status("running", "")
+            self._connect()
             while not self.stop_event.is_set():
                 item = self._read()
                 if item is None:
@@ -129,6 +129,20 @@ class CameraWorker(threading.Thread):
         if threading.current_thread() is not self and self.ident is not None:
             self.done.wait(timeout)
             self.join(1.0)
+
+    def _connect(self) -> None:
+        """Open a camera handed over unopened (here, off the request thread): connecting -> running/offline."""
+        if getattr(self.source, "is_open", True):
+            self._set_status("running", "")
+            return
+        self._set_status("connecting", f"connecting to {self.source.label}")
+        try:
+            self.source.open()
+            self._set_status("running", "")
+        except SourceError as exc:
+            if not self.source.live:
+                raise
+            self._set_status("offline", str(exc))  # the first read fails too and retries with backoff
 
     def _read(self) -> tuple[np.ndarray, float] | None | bool:
         """A frame, None at the end, or False after a failed read (offline, retried with backoff)."""

@@ -289,7 +289,12 @@ class Recognizer:
         side = path.with_suffix(".json")
         if not path.is_file() or not side.is_file():
             raise RecognizerError(f"no trained recognizer at {path}; train the course first")
-        meta = json.loads(side.read_text())
+        try:
+            meta = json.loads(side.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            meta = None
+        if not isinstance(meta, dict):  # a damaged or foreign sidecar: same answer as a stale one
+            raise RecognizerError(f"recognizer {path.name} has an unreadable description file; retrain")
         if meta.get("format_version") != FORMAT_VERSION or meta.get("sklearn_version") != sklearn.__version__:
             raise RecognizerError(
                 f"recognizer {path.name} was made by another version (scikit-learn {meta.get('sklearn_version')}); retrain"

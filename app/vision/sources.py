@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Protocol
@@ -17,6 +19,10 @@ URL_SCHEMES = ("rtsp", "rtsps", "http", "https", "rtmp")
 # cv2 waits this long for a network stream to open or deliver before giving up (ffmpeg backend).
 OPEN_TIMEOUT_MS = 5000
 READ_TIMEOUT_MS = 5000
+# ffmpeg would follow an HTTP redirect to any address (past the camera address check): follow none.
+FFMPEG_OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+NO_REDIRECTS = "max_redirects;0"
+_env_lock = threading.Lock()
 # A webcam driver keeps about this many frames (V4L2's default); a loop later than that loses frames.
 CAMERA_BUFFER_FRAMES = 4
 
@@ -46,7 +52,7 @@ def parse_source(text: str) -> tuple[str, str | int]:
     value = (text or "").strip()
     if not value:
         raise SourceError("no camera source given: use a webcam number, a stream URL or a video file")
-    if value.isdigit():
+    if is_whole_number(value):
         return "webcam", int(value)
     scheme = urlsplit(value).scheme.lower()
     if scheme in URL_SCHEMES:
@@ -56,10 +62,15 @@ def parse_source(text: str) -> tuple[str, str | int]:
     return "file", value
 
 
+def is_whole_number(value: str) -> bool:
+    """A short run of ASCII digits: str.isdigit() also accepts "²", and int() refuses 4,300+ digits."""
+    return value.isascii() and value.isdigit() and len(value) <= 9
+
+
 def safe_label(text: str) -> str:
     """A name for a source that never shows a password embedded in a stream URL."""
     value = (text or "").strip()
-    if value.isdigit():
+    if is_whole_number(value):
         return f"webcam {value}"
     parts = urlsplit(value)
     if parts.scheme and parts.netloc:
@@ -80,6 +91,7 @@ class CaptureSource:
         self.fps = 30.0
         self.dropped = 0
         self._cap: cv2.VideoCapture | None = None
+        self._open_error = ""  # why the last open failed: what a read of the unopened source reports
         self._index = 0
         self._t0 = 0.0
 
@@ -91,20 +103,28 @@ class CaptureSource:
         if isinstance(self.target, int):
             cap = cv2.VideoCapture(self.target)
         else:
+            if self.live:
+                _refuse_redirects()
             params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, OPEN_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, READ_TIMEOUT_MS]
             cap = cv2.VideoCapture(str(self.target), cv2.CAP_ANY, params)
         if not cap.isOpened():
             cap.release()
             what = "camera" if self.live else "video file"
-            raise SourceError(f"cannot open {what} {self.label}: not connected, busy, or not a video")
+            self._open_error = f"cannot open {what} {self.label}: not connected, busy, or not a video"
+            raise SourceError(self._open_error)
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if 1.0 <= fps <= 240.0 else 30.0
         self._cap, self._index, self._t0 = cap, 0, time.monotonic()
 
+    @property
+    def is_open(self) -> bool:
+        """False until open() succeeded (network cameras are opened by the camera thread, not the request)."""
+        return self._cap is not None
+
     def read(self) -> tuple[np.ndarray, float] | None:
         """Next frame; a live source that fails raises SourceError, a file that ends returns None."""
         if self._cap is None:
-            raise SourceError(f"{self.label} is not open")
+            raise SourceError(self._open_error or f"{self.label} is not open")
         if not self.live:
             return self._read_file()
         ok, frame = self._cap.read()
@@ -183,9 +203,18 @@ class FrameListSource:
         """Nothing to release."""
 
 
-def open_source(text: str, realtime: bool = True) -> CaptureSource:
-    """An opened source for a webcam number, stream URL or video file path; raises SourceError."""
+def _refuse_redirects() -> None:
+    """Add max_redirects=0 to the ffmpeg options OpenCV reads at each open (keeps IT's own options)."""
+    with _env_lock:
+        current = os.environ.get(FFMPEG_OPTIONS_ENV, "")
+        if "max_redirects" not in current:
+            os.environ[FFMPEG_OPTIONS_ENV] = f"{current}|{NO_REDIRECTS}" if current else NO_REDIRECTS
+
+
+def open_source(text: str, realtime: bool = True, connect: bool = True) -> CaptureSource:
+    """A source for a webcam number, stream URL or video file path, opened unless connect=False; SourceError."""
     kind, target = parse_source(text)
     source = CaptureSource(target, live=kind != "file", realtime=realtime)
-    source.open()
+    if connect:
+        source.open()
     return source
