@@ -134,8 +134,9 @@ def _uploads(root: Path, running_sources: set[str], days: int, now: float) -> Co
     for path in root.rglob("*"):
         if not path.is_file() or str(path.resolve()) in in_use:
             continue
-        # Attendance uploads live in attendance/<hex>/<teacher's file name>.
-        attendance = path.parent.parent.name == "attendance" and now - _mtime(path) > IN_FLIGHT_SECONDS
+        # Attendance uploads live in attendance/<hex>/<teacher's file name> (earlier: attendance/<hex>.mp4).
+        attendance = ("attendance" in (path.parent.name, path.parent.parent.name)
+                      and now - _mtime(path) > IN_FLIGHT_SECONDS)
         if attendance or (days > 0 and now - _mtime(path) > days * DAY_SECONDS):
             path.unlink(missing_ok=True)
             done["uploaded files"] += 1
