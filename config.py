@@ -55,7 +55,7 @@ class Config:
     RECOGNIZER_TARGET_FAR = float(os.environ.get("RECOGNIZER_TARGET_FAR", 0.01))
     RECOGNIZER_MIN_IMAGES = int(os.environ.get("RECOGNIZER_MIN_IMAGES", 2))
     RECOGNIZER_RECOMMENDED_IMAGES = int(os.environ.get("RECOGNIZER_RECOMMENDED_IMAGES", 8))
-    # Feature kind for new courses: "pixels" (the user's design) or "dlib" (needs requirements-dlib.txt).
+    # Feature kind for new courses: "pixels" (the user's design) or "dlib" (deep embeddings).
     RECOGNIZER_FEATURES = os.environ.get("RECOGNIZER_FEATURES", "pixels")
 
     CAMERA_SOURCE = os.environ.get("CAMERA_SOURCE", "0")
