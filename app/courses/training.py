@@ -38,6 +38,8 @@ def load_course_chips(course: Course, dataset_dir: str | Path) -> tuple[list[np.
     for student in course.students:
         counts[student.id] = 0
         for sample in student.samples:
+            if sample.looks_like_id is not None:  # flagged as another student's face: waits for the teacher
+                continue
             chip = cv2.imread(str(Path(dataset_dir) / str(student.id) / sample.filename), cv2.IMREAD_COLOR)
             if chip is None:
                 log.warning("face image %s of student %s is missing or unreadable", sample.filename, student.id)
