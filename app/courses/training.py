@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -15,6 +16,7 @@ from ..models import Course
 from ..pipeline import recognizer_path
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
+from .comparison import compare_feature_kinds
 from .service import recognizer_folder
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
     keep = [i for i, label in enumerate(labels) if label in ready]
     chips, labels = [chips[i] for i in keep], [labels[i] for i in keep]
     progress(0.25, f"Computing features for {len(chips)} images")
+    started = time.perf_counter()
     try:
         X = get_extractor(course.features).from_chips(chips)
     except FeatureError as exc:
@@ -97,9 +100,13 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
         raise TrainingError(
             f"Training could not use these images ({exc}). This usually means too few images or students: "
             f"upload more photos (about {config['RECOGNIZER_RECOMMENDED_IMAGES']} per student) and retrain.") from exc
+    seconds = time.perf_counter() - started
+    progress(0.6, "Measuring the other feature kind on the same photos")
+    comparison = compare_feature_kinds(chips, labels, course.features, rec, seconds, config)
     progress(0.9, "Saving the recognizer")
     version = next_version(config, course)
     summary = _summary(course, rec, counts, min_images, int(config["RECOGNIZER_RECOMMENDED_IMAGES"]), version)
+    summary["comparison"] = comparison
     rec.save(recognizer_path(config, course.id, version), {"course_id": course.id, "summary": summary})
     course.recognizer_version = version
     course.recognizer_summary = summary
