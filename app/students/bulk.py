@@ -12,7 +12,8 @@ from typing import IO, Any, Callable, Mapping
 
 from werkzeug.utils import secure_filename
 
-from ..models import Course
+from .. import db
+from ..models import Course, Student
 from .enrollment import EnrollmentError, enroll_image_files
 from .service import delete_student, find_or_create_student
 
@@ -53,7 +54,7 @@ def enroll_folder(course: Course, folder: Path, config: Mapping[str, Any], progr
     A folder with no accepted face leaves no new student.
     """
     people = list_people(folder)
-    summary = summary if summary is not None else new_summary()
+    summary = summary if summary is not None else new_summary()  # updated in place: a crash still shows what was kept
     total = sum(min(MAX_PHOTOS_PER_STUDENT, len(_photos(p))) for p in people)
     done_photos = sum(min(MAX_PHOTOS_PER_STUDENT, len(_photos(p))) for p in people[:start])
     seen = 0
@@ -65,14 +66,26 @@ def enroll_folder(course: Course, folder: Path, config: Mapping[str, Any], progr
         student, created = find_or_create_student(course, label)
         student_id = student.id
         accepted, rejected, flagged = 0, [], 0
-        for first in range(0, min(len(photos), MAX_PHOTOS_PER_STUDENT), BATCH):
-            if progress:
-                progress(done_photos / max(1, total), f"{label} ({index + 1} of {len(people)} folders, "
-                                                      f"{done_photos} of {total} photos)")
-            part = enroll_image_files(student_id, photos[first:min(first + BATCH, MAX_PHOTOS_PER_STUDENT)], config)
-            accepted, flagged = accepted + part.accepted, flagged + len(part.flagged)
-            rejected.extend(part.rejected)
-            done_photos += len(photos[first:first + BATCH][:MAX_PHOTOS_PER_STUDENT - first])
+        try:
+            for first in range(0, min(len(photos), MAX_PHOTOS_PER_STUDENT), BATCH):
+                if progress:
+                    progress(done_photos / max(1, total), f"{label} ({index + 1} of {len(people)} folders, "
+                                                          f"{done_photos} of {total} photos)")
+                part = enroll_image_files(student_id, photos[first:min(first + BATCH, MAX_PHOTOS_PER_STUDENT)],
+                                          config)
+                accepted, flagged = accepted + part.accepted, flagged + len(part.flagged)
+                rejected.extend(part.rejected)
+                done_photos += len(photos[first:first + BATCH][:MAX_PHOTOS_PER_STUDENT - first])
+        except Exception:
+            if accepted:  # batches already committed for this folder are kept: say so
+                summary["students"].append({"folder": label, "student_id": student_id, "created": created,
+                                            "accepted": accepted, "rejected": rejected, "flagged": flagged})
+                summary["created"] += int(created)
+                summary["accepted"] += accepted
+            elif created:
+                db.session.rollback()
+                delete_student(db.session.get(Student, student_id) or student, config)
+            raise
         if len(photos) > MAX_PHOTOS_PER_STUDENT:
             rejected.append((f"{len(photos) - MAX_PHOTOS_PER_STUDENT} more photos",
                              f"not used: at most {MAX_PHOTOS_PER_STUDENT} photos per student"))

@@ -15,7 +15,7 @@ from ..courses.service import get_course_or_404
 from ..models import Course, Student
 from . import bp
 from .enrollment import EnrollmentError, enroll_photos, enroll_video, store_video
-from .bulk import describe, enroll_folder, list_people, unpack_zip
+from .bulk import describe, enroll_folder, list_people, new_summary, unpack_zip
 from .forms import BulkUploadForm, PhotoUploadForm, RosterForm, StudentForm, VideoUploadForm
 from .service import (StudentError, confirm_sample, create_student, delete_sample, delete_student,
                       get_sample_or_404, get_student_or_404, import_roster, look_alike_names, sample_counts,
@@ -232,6 +232,7 @@ def run_bulk_job(job_id: int, course_id: int, folder: str, labels: dict[str, str
                  summary: dict | None = None) -> dict | jobs.Requeue:
     """Job body: enroll an unpacked ZIP one slice at a time, then remove it; messages say what was kept."""
     finished = False
+    summary = summary if summary is not None else new_summary()
     try:
         course = db.session.get(Course, course_id)
         if course is None:
@@ -247,7 +248,7 @@ def run_bulk_job(job_id: int, course_id: int, folder: str, labels: dict[str, str
         finished = True
         db.session.rollback()
         log.exception("bulk job %s stopped", job_id)
-        kept = describe(summary) if summary else "Nothing was kept."
+        kept = describe(summary) if summary["accepted"] else "Nothing was kept."
         raise jobs.JobError(f"Stopped by a server error while reading the photos. {kept} "
                             "Upload the remaining folders again.") from exc
     finally:
