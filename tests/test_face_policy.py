@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import re
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from app.vision import face_policy
 from app.vision.preprocess import face_chip
 from app.vision.types import FaceBox
 from conftest import DATASETS, needs_datasets, needs_detector
-from helpers_web import course_of, faces94_people, images_of, seed_student_chips
+from helpers_web import course_of, faces94_people, images_of, new_student, seed_student_chips, upload_photos
 
 pytestmark = [needs_datasets, needs_detector]
 LFW = DATASETS / "lfw10"
@@ -35,17 +34,10 @@ def test_a_tile_box_on_the_chin_is_the_same_face_and_a_dominant_face_is_the_subj
 
 @pytest.fixture
 def student(client, auth, app) -> int:
-    auth.signup_and_login()
-    course_id = course_of(app)
-    client.post(f"/courses/{course_id}/students/new", data={"name": "Ann", "roll_number": "7"})
-    with app.app_context():
-        return db.session.scalar(db.select(Student.id))
+    return new_student(client, auth, app)
 
 
-def _upload(client, student_id: int, paths_or_bytes: list[tuple[bytes, str]]):
-    data = {"photos": [(io.BytesIO(content), name) for content, name in paths_or_bytes]}
-    return client.post(f"/students/{student_id}/photos", data=data, content_type="multipart/form-data",
-                       follow_redirects=True)
+_upload = upload_photos
 
 
 def _chips(app, student_id: int) -> list[np.ndarray]:

@@ -7,7 +7,6 @@ import resource
 import struct
 import subprocess
 import sys
-import zipfile
 import zlib
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from app import create_app, db, jobs
 from app.models import FaceSample, Job, Student
 from config import Config
 from conftest import DATASETS, needs_datasets, needs_detector, test_config
-from helpers_web import course_of, faces94_people, images_of
+from helpers_web import course_of, faces94_people, images_of, new_student, upload_photos, zip_bytes
 
 pytestmark = [needs_datasets, needs_detector]
 
@@ -38,19 +37,10 @@ def _png_header_bomb(width: int, height: int) -> bytes:
 
 @pytest.fixture
 def student(client, auth, app) -> int:
-    auth.signup_and_login()
-    course_id = course_of(app)
-    with app.app_context():
-        row = Student(course_id=course_id, name="Ann", roll_number="7")
-        db.session.add(row)
-        db.session.commit()
-        return row.id
+    return new_student(client, auth, app)
 
 
-def _upload(client, student_id: int, files: list[tuple[bytes, str]]):
-    data = {"photos": [(io.BytesIO(content), name) for content, name in files]}
-    return client.post(f"/students/{student_id}/photos", data=data, content_type="multipart/form-data",
-                       follow_redirects=True)
+_upload = upload_photos
 
 
 def _samples(app, student_id: int) -> int:
@@ -83,14 +73,6 @@ def test_one_tiny_image_in_a_batch_of_ten_is_refused_alone(client, app, student)
     assert _samples(app, student) == 9
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def _post_zip(client, course_id: int, content: bytes):
     return client.post(f"/courses/{course_id}/students/bulk", content_type="multipart/form-data",
                        data={"archive": (io.BytesIO(content), "class.zip")}, follow_redirects=True)
@@ -102,7 +84,7 @@ def test_a_zip_with_an_entry_outside_it_is_refused_whole(client, auth, app, evil
     auth.signup_and_login()
     course_id = course_of(app)
     good = images_of(faces94_people(DATASETS, 1)[0], 1)[0]
-    page = _post_zip(client, course_id, _zip({f"class/101/{good.name}": good.read_bytes(), evil: b"x"})).data.decode()
+    page = _post_zip(client, course_id, zip_bytes({f"class/101/{good.name}": good.read_bytes(), evil: b"x"})).data.decode()
     assert "ZIP rejected: the entry" in page and "points outside the ZIP" in page
     with app.app_context():
         assert db.session.scalar(db.select(Student)) is None and db.session.scalar(db.select(Job)) is None
@@ -117,7 +99,7 @@ def test_a_zip_folder_with_no_accepted_face_creates_no_student(client, auth, app
     wall = cv2.imencode(".jpg", np.full((240, 240, 3), (40, 160, 40), np.uint8))[1].tobytes()
     entries = {f"class/Real/{p.name}": p.read_bytes() for p in images_of(person, 2)}
     entries.update({"class/Wall/a.jpg": wall, "class/Notes/b.jpg": b"not an image"})
-    page = _post_zip(client, course_id, _zip(entries)).data.decode()
+    page = _post_zip(client, course_id, zip_bytes(entries)).data.decode()
     jobs.run_pending(app)
     with app.app_context():
         job = db.session.scalar(db.select(Job))
@@ -138,7 +120,7 @@ def test_a_bulk_job_that_fails_halfway_says_exactly_what_it_kept(client, auth, a
     dataset = Path(app.config["DATASET_DIR"])
     dataset.mkdir(parents=True, exist_ok=True)
     (dataset / "2").write_text("in the way")
-    _post_zip(client, course_id, _zip(entries))
+    _post_zip(client, course_id, zip_bytes(entries))
     jobs.run_pending(app)
     with app.app_context():
         job = db.session.scalar(db.select(Job))
