@@ -33,9 +33,8 @@ $(RUN_STAMP): requirements.txt
 	touch $@
 
 dev-deps: $(DEV_STAMP)
-# requirements-dlib.txt (optional dlib features) too, so the tests cover both feature kinds.
-$(DEV_STAMP): $(RUN_STAMP) requirements-dev.txt requirements-dlib.txt
-	$(BIN)/python -m pip install -q -r requirements-dev.txt -r requirements-dlib.txt
+$(DEV_STAMP): $(RUN_STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
 weights: deps

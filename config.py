@@ -64,7 +64,7 @@ class Config:
     RECOGNIZER_TARGET_FAR = float(os.environ.get("RECOGNIZER_TARGET_FAR", 0.01))
     RECOGNIZER_MIN_IMAGES = int(os.environ.get("RECOGNIZER_MIN_IMAGES", 2))
     RECOGNIZER_RECOMMENDED_IMAGES = int(os.environ.get("RECOGNIZER_RECOMMENDED_IMAGES", 8))
-    # Feature kind for new courses: "pixels" (the user's design) or "dlib" (needs requirements-dlib.txt).
+    # Feature kind for new courses: "pixels" (the user's design) or "dlib" (deep embeddings).
     RECOGNIZER_FEATURES = os.environ.get("RECOGNIZER_FEATURES", "pixels")
     # Camera marks in the lowest this share of the room between the recognizer's threshold and a perfect score
     # are listed for the teacher's review (0.25: threshold 0.9 -> marks under 0.925).

@@ -28,8 +28,15 @@ class JobError(Exception):
     """Expected failure of a job; its message is shown to the teacher as is."""
 
 
-# work(job_id, **kwargs) -> result dict; runs inside an app context.
-Work = Callable[..., dict[str, Any] | None]
+@dataclass
+class Requeue:
+    """Returned by a job body that did one bounded slice: run it again with these kwargs after the jobs queued meanwhile."""
+
+    kwargs: dict[str, Any]
+
+
+# work(job_id, **kwargs) -> result dict (or Requeue to continue later); runs inside an app context.
+Work = Callable[..., Any]
 
 
 @dataclass
@@ -79,8 +86,7 @@ def run_pending(app: Flask) -> int:
         except queue.Empty:
             return count
         try:
-            if item is not None:
-                _run(app, *item)
+            if item is not None and _run(app, *item):
                 count += 1
         finally:
             runner.pending.task_done()
@@ -124,9 +130,13 @@ def _loop(app: Flask, runner: _Runner) -> None:
             runner.pending.task_done()
 
 
-def _run(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> None:
+def _run(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> bool:
+    """Run one job (or one slice of it); False when it was put back in the queue to continue later."""
+    requeued = False
     with app.app_context():
-        _set(job_id, status="running", message="Started")
+        job = db.session.get(Job, job_id)
+        if job is not None and job.status != "running":  # a continued slice keeps its progress message
+            _set(job_id, status="running", message="Started")
         try:
             result = work(job_id, **kwargs)
         except (JobError, DetectorError) as exc:
@@ -140,12 +150,18 @@ def _run(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> None:
                                                   "Please try again.", finished_at=utcnow())
         else:
             job = db.session.get(Job, job_id)
-            if job is not None and job.status == "running":
+            if isinstance(result, Requeue):
+                if job is not None:
+                    requeued = True
+                    _runner(app).pending.put((job_id, work, result.kwargs))
+            elif job is not None and job.status == "running":
                 _set(job_id, status="done", progress=1.0, result=result or {}, finished_at=utcnow(),
                      message=(result or {}).get("message", "Finished"))
         finally:
-            _runner(app).active.discard(job_id)
+            if not requeued:
+                _runner(app).active.discard(job_id)
             db.session.remove()
+    return not requeued
 
 
 def _set(job_id: int, **values: Any) -> None:

@@ -114,6 +114,9 @@ class FaceSample(db.Model):
     sharpness: Mapped[float] = mapped_column(Float, default=0.0)
     brightness: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the course's recognizer named this new face as another student: left out of training
+    # until the teacher confirms it (or deletes it).
+    looks_like_id: Mapped[int | None] = mapped_column(Integer)
 
     student: Mapped[Student] = relationship(back_populates="samples")
 

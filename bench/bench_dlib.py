@@ -1,6 +1,6 @@
 """Pixels against dlib ResNet embeddings, both through Rollcall's PCA+LDA+SVM, with the evaluate protocol.
 
-Run from the repo root with the app venv (dlib is installed there by requirements-dlib.txt):
+Run from the repo root with the app venv (dlib is installed there by requirements.txt):
     .venv/bin/python bench/bench_dlib.py [--seeds 10] [--datasets orl lfw10 faces94] [--no-write]
 """
 from __future__ import annotations
@@ -158,7 +158,7 @@ def render(all_rows: dict[str, list[dict]], speed: dict, machine: str) -> str:
     return "\n".join([
         f"Measured {machine}.",
         "",
-        "Command: `.venv/bin/python bench/bench_dlib.py` (app venv with requirements-dlib.txt installed). "
+        "Command: `.venv/bin/python bench/bench_dlib.py` (app venv; requirements.txt installs dlib). "
         "Same protocol and splits as `flask evaluate --features pixels|dlib` and bench_recognition.py "
         "(`evaluate` + `rollcall_fit_score`, seeds 0..N-1 as the table says, open set: 25% of identities never "
         "enrolled). Both feature kinds are computed from the same detector chips (`load_face_folder`, "

@@ -71,7 +71,7 @@ def _folder_key(root: Path) -> str:
             st = p.stat()
             digest.update(f"{identity}/{p.name}:{st.st_size}:{int(st.st_mtime)}".encode())
     # The code that finds faces and cuts chips is part of what is cached.
-    for module in ("detector.py", "dataset_io.py", "preprocess.py"):
+    for module in ("detector.py", "dataset_io.py", "face_policy.py", "preprocess.py"):
         digest.update((REPO / "app" / "vision" / module).read_bytes())
     return digest.hexdigest()[:16]
 

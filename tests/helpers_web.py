@@ -1,6 +1,8 @@
 """Test helpers for the web areas: seed rows, real face images, small videos."""
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -70,3 +72,28 @@ def seed_student_chips(app, course_id: int, roll: str, chips: list[np.ndarray]) 
             db.session.add(FaceSample(student_id=student.id, filename=f"{i}.png", source="photo"))
         db.session.commit()
         return student.id
+
+
+def new_student(client, auth, app, name: str = "Ann", roll: str = "7") -> int:
+    """Sign up and log in a teacher, make a course and add one student through the form; returns its id."""
+    auth.signup_and_login()
+    course_id = course_of(app)
+    client.post(f"/courses/{course_id}/students/new", data={"name": name, "roll_number": roll})
+    with app.app_context():
+        return db.session.scalar(db.select(Student.id).where(Student.roll_number == roll))
+
+
+def upload_photos(client, student_id: int, files: list[tuple[bytes, str]]):
+    """POST (content, filename) pairs to a student's photo upload and follow the redirect."""
+    data = {"photos": [(io.BytesIO(content), name) for content, name in files]}
+    return client.post(f"/students/{student_id}/photos", data=data, content_type="multipart/form-data",
+                       follow_redirects=True)
+
+
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    """A ZIP archive in memory holding {entry name: content}."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()

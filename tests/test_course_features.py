@@ -35,7 +35,7 @@ def test_missing_dlib_is_reported_next_to_the_field(client, auth, app, monkeypat
     response = client.post("/courses/create", data={"name": "Biology", "features": "dlib"})
     page = response.data.decode()
     assert response.status_code == 200
-    assert "pip install -r requirements-dlib.txt" in page
+    assert "ask IT to install the packages dlib-bin and face-recognition-models" in page and "pip" not in page
     with app.app_context():
         assert db.session.scalar(db.select(Course)) is None
 
@@ -59,3 +59,21 @@ def test_switching_features_of_a_trained_course_starts_retraining(client, auth, 
         assert job.kind == "train" and job.course_id == course_id and job.status == "queued"
         course = db.session.get(Course, course_id)
         assert course.features == "dlib" and course.recognizer_version == 1  # old one stays in use
+
+
+def test_deep_features_are_installed_by_make_run_and_selectable(client, auth, app):
+    """A fresh `make run` installs requirements.txt only: that must be enough for the deep option."""
+    from config import BASE_DIR
+
+    wanted = {line.split(">")[0].split("=")[0].strip() for line in (BASE_DIR / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")}
+    assert {"dlib-bin", "face-recognition-models"} <= wanted
+    assert not (BASE_DIR / "requirements-dlib.txt").exists()
+    assert DLIB_MISSING == "", DLIB_MISSING  # installed here exactly as `make run` installs it
+    auth.signup_and_login()
+    page = client.get("/courses/create").data.decode()
+    assert '<option value="dlib"' in page and "pip" not in page
+    response = client.post("/courses/create", data={"name": "Biology", "features": "dlib"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(Course)).features == "dlib"

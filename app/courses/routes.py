@@ -7,6 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from .. import jobs
+from ..vision.features import FEATURE_KINDS, FeatureError, check_feature_kind
 from . import bp
 from .forms import ActionForm, CourseForm
 from .service import course_counts, create_course, delete_course, get_course_or_404, list_courses, update_course
@@ -64,6 +65,23 @@ def edit(course_id: int):
         flash("Course saved.", "success")
         return redirect(url_for("courses.detail", course_id=course.id))
     return render_template("courses/edit.html", form=form, course=course, action_form=ActionForm())
+
+
+@bp.post("/<int:course_id>/features")
+def switch_features(course_id: int):
+    """One click from the comparison on the course page: use the other feature kind (retrains)."""
+    course = get_course_or_404(course_id)
+    kind = request.form.get("features", "")
+    if not ActionForm().validate_on_submit() or kind not in FEATURE_KINDS or kind == course.features:
+        return redirect(url_for("courses.detail", course_id=course.id))
+    try:
+        check_feature_kind(kind)
+    except FeatureError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("courses.detail", course_id=course.id))
+    update_course(course, course.name, kind)
+    return _start_training(course, f"Face features set to “{kind}”: retraining now. "
+                                   "The previous recognizer stays in use until it finishes.")
 
 
 @bp.post("/<int:course_id>/delete")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -18,6 +19,7 @@ from ..pipeline import recognizer_path
 from ..retention import prune_versions
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
+from .comparison import compare_feature_kinds
 from .service import recognizer_folder
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ def load_course_chips(course: Course, dataset_dir: str | Path) -> tuple[list[np.
     for student in course.students:
         counts[student.id] = 0
         for sample in student.samples:
+            if sample.looks_like_id is not None:  # flagged as another student's face: waits for the teacher
+                continue
             chip = cv2.imread(str(Path(dataset_dir) / str(student.id) / sample.filename), cv2.IMREAD_COLOR)
             if chip is None:
                 log.warning("face image %s of student %s is missing or unreadable", sample.filename, student.id)
@@ -84,6 +88,7 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
     keep = [i for i, label in enumerate(labels) if label in ready]
     chips, labels = [chips[i] for i in keep], [labels[i] for i in keep]
     progress(0.25, f"Computing features for {len(chips)} images")
+    started = time.perf_counter()
     try:
         X = get_extractor(course.features).from_chips(chips)
     except FeatureError as exc:
@@ -98,9 +103,13 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
         raise TrainingError(
             f"Training could not use these images ({exc}). This usually means too few images or students: "
             f"upload more photos (about {config['RECOGNIZER_RECOMMENDED_IMAGES']} per student) and retrain.") from exc
+    seconds = time.perf_counter() - started
+    progress(0.6, "Measuring the other feature kind on the same photos")
+    comparison = compare_feature_kinds(chips, labels, course.features, rec, seconds, config)
     progress(0.9, "Saving the recognizer")
     version = next_version(config, course)
     summary = _summary(course, rec, counts, min_images, int(config["RECOGNIZER_RECOMMENDED_IMAGES"]), version)
+    summary["comparison"] = comparison
     try:
         rec.save(recognizer_path(config, course.id, version), {"course_id": course.id, "summary": summary})
     except OSError as exc:  # disk full, read-only or missing data folder: no half-written files stay

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from .. import db
 from ..models import Course
-from .bulk import enroll_folder
+from .bulk import enroll_folder, list_people
 
 
 @click.command("enroll")
@@ -25,16 +25,17 @@ def enroll_command(course_id: int, folder: Path) -> None:
     def show(fraction: float, message: str) -> None:
         click.echo(f"[{100 * fraction:3.0f}%] {message}")
 
-    summary = enroll_folder(course, folder, current_app.config, show)
-    for item in summary["students"]:
-        new = " (new student)" if item["created"] else ""
-        click.echo(f"{item['folder']}{new}: {item['accepted']} accepted, {len(item['rejected'])} rejected")
+    if not list_people(folder):
+        raise click.ClickException(f"{folder} has no subfolders; expected one folder of photos per student")
+    summary, _ = enroll_folder(course, folder, current_app.config, show)
+    for item in summary["students"] + summary["skipped_folders"]:
+        new = " (new student)" if item.get("created") else ""
+        skipped = " (no usable face: no student created)" if "student_id" not in item else ""
+        click.echo(f"{item['folder']}{new}{skipped}: {item.get('accepted', 0)} accepted, {len(item['rejected'])} rejected")
         for name, reason in item["rejected"]:
             click.echo(f"    {name}: {reason}")
     click.echo(f"{len(summary['students'])} folders, {summary['created']} students created, "
                f"{summary['accepted']} faces accepted, {summary['rejected']} rejected")
-    if not summary["students"]:
-        raise click.ClickException(f"{folder} has no subfolders; expected one folder of photos per student")
 
 
 COMMANDS = [enroll_command]

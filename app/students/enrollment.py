@@ -1,6 +1,7 @@
 """Enrollment: turn photos, video frames and folders into stored face chips + FaceSample rows."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -16,14 +17,15 @@ import numpy as np
 from .. import db
 from ..models import FaceSample
 from ..pipeline import thread_detector
-from ..vision.detector import merge_boxes
+from ..vision.detector import FaceDetector, merge_boxes
+from ..vision.face_policy import Verdict, draw_faces, judge
 from ..vision.preprocess import face_chip
-from .quality import judge
+from ..vision.types import FaceBox
+from .checks import DUPLICATE, DuplicateGuard, IdentityCheck
+from .images import ImageError, decode_image
 
 log = logging.getLogger(__name__)
 
-# Content signatures: the upload's bytes decide its type, never its name.
-IMAGE_SIGNATURES = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
 VIDEO_EXTENSIONS = {"mp4", "m4v", "mov", "avi", "webm", "mkv"}
 # Sampling a video: about 3 frames a second gives varied poses without near-duplicates, and a cap
 # keeps a long video from flooding the dataset (the recognizer needs ~8-20 per person).
@@ -40,10 +42,14 @@ class EnrollmentError(ValueError):
 
 @dataclass
 class EnrollResult:
-    """Accepted face count and, per rejected image or frame, the reason."""
+    """Accepted face count, per rejected image or frame the reason, and faces kept but flagged for review."""
 
     accepted: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    # (name, reason, JPEG thumbnail with the faces boxed) for refused photos the teacher may want to see.
+    previews: list[tuple[str, str, bytes]] = field(default_factory=list)
+    # (name, id of the student the recognizer named) for accepted faces kept out of training until confirmed.
+    flagged: list[tuple[str, int]] = field(default_factory=list)
 
     def reasons(self) -> dict[str, int]:
         """How many rejections per reason (reason text without its details)."""
@@ -52,23 +58,9 @@ class EnrollResult:
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form for a Job result."""
         return {"accepted": self.accepted, "rejected": self.rejected[:200], "reasons": self.reasons(),
+                "flagged": len(self.flagged),
                 "message": f"Accepted {self.accepted} face image{'s' if self.accepted != 1 else ''}; "
                            f"rejected {len(self.rejected)}."}
-
-
-def decode_image(data: bytes) -> np.ndarray:
-    """BGR image from JPEG/PNG bytes; refuses other types and truncated or corrupt files."""
-    kind = next((k for sig, k in IMAGE_SIGNATURES.items() if data.startswith(sig)), None)
-    if kind is None:
-        raise EnrollmentError("not a JPEG or PNG image")
-    # libjpeg/libpng decode a truncated file with a grey bottom and only a warning: check the end marker.
-    tail = data.rstrip(b"\x00\r\n ")[-12:]
-    if (kind == "jpeg" and not tail.endswith(b"\xff\xd9")) or (kind == "png" and b"IEND" not in tail):
-        raise EnrollmentError(f"the {kind.upper()} file is incomplete or corrupt")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None or image.size == 0:
-        raise EnrollmentError(f"the {kind.upper()} file is corrupt and cannot be read")
-    return image
 
 
 class _ChipWriter:
@@ -79,7 +71,8 @@ class _ChipWriter:
         self.student_id = student_id
         self.written: list[Path] = []
 
-    def add(self, chip: np.ndarray, source: str, sharpness: float, brightness: float) -> FaceSample:
+    def add(self, chip: np.ndarray, source: str, sharpness: float, brightness: float,
+            looks_like_id: int | None = None) -> FaceSample:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{uuid.uuid4().hex}.png"
         tmp = self.folder / f".{name}.tmp"
@@ -90,11 +83,14 @@ class _ChipWriter:
         os.replace(tmp, self.folder / name)  # a reader never sees half a file
         self.written.append(self.folder / name)
         sample = FaceSample(student_id=self.student_id, filename=name, source=source,
-                            sharpness=round(sharpness, 2), brightness=round(brightness, 2))
+                            sharpness=round(sharpness, 2), brightness=round(brightness, 2),
+                            looks_like_id=looks_like_id)
         db.session.add(sample)
         return sample
 
     def commit(self) -> None:
+        if not self.written:  # nothing to keep: leave a pending new student (bulk) uncommitted
+            return
         try:
             db.session.commit()
         except Exception:
@@ -109,41 +105,78 @@ class _ChipWriter:
 
 
 def _enroll_frames(frames: Iterable[tuple[str, np.ndarray]], writer: _ChipWriter, source: str,
-                   config: Mapping[str, Any], padded: bool, result: EnrollResult,
+                   config: Mapping[str, Any], photo: bool, result: EnrollResult,
                    max_faces: int | None = None) -> None:
-    """Gate each (label, image) and keep the accepted chips in the writer."""
+    """Gate each (label, image) with the face policy; keep accepted chips (flagged when another student's)."""
     detector = thread_detector(config)
+    guard = DuplicateGuard(config["DATASET_DIR"], writer.student_id) if photo else None
+    kept: list[tuple[str, np.ndarray, float, float]] = []
     for label, image in frames:
-        if padded:
-            boxes = detector.detect_photo(image)
-        else:
-            found = detector.detect(image)
-            boxes = merge_boxes(found[:1], found, image.shape)
-        verdict = judge(image, boxes)
+        try:
+            verdict = judge(image, _detect(detector, image, photo))
+        except (cv2.error, ValueError) as exc:  # one odd image must not cost the others their place
+            log.warning("cannot analyse %s: %s", label, exc)
+            result.rejected.append((label, "the image could not be analysed"))
+            continue
         if not verdict.accepted:
             result.rejected.append((label, verdict.reason or ""))
+            if photo and len(result.previews) < PREVIEW_LIMIT:
+                result.previews.append((label, verdict.reason or "", _thumbnail(image, verdict)))
             continue
-        writer.add(face_chip(image, verdict.box), source, verdict.sharpness, verdict.brightness)
+        chip = face_chip(image, verdict.box)
+        if guard is not None and guard.is_duplicate(chip):
+            result.rejected.append((label, DUPLICATE))
+            continue
+        kept.append((label, chip, verdict.sharpness, verdict.brightness))
+        if max_faces is not None and len(kept) >= max_faces:
+            break
+    looks_like = IdentityCheck(writer.student_id, config).looks_like([chip for _, chip, _, _ in kept])
+    for (label, chip, sharpness, brightness), other in zip(kept, looks_like):
+        writer.add(chip, source, sharpness, brightness, looks_like_id=other)
         result.accepted += 1
-        if max_faces is not None and result.accepted >= max_faces:
-            return
+        if other is not None:
+            result.flagged.append((label, other))
+
+
+PREVIEW_LIMIT = 20
+
+
+def _detect(detector: FaceDetector, image: np.ndarray, photo: bool) -> list[FaceBox]:
+    """Photos: the photo pass (padded + tiled: tight crops and small faces); video frames: the live pass,
+    without the confident corner boxes a face filling the frame gives (see merge_boxes)."""
+    if photo:
+        return detector.detect_photo(image)
+    found = detector.detect(image)
+    return merge_boxes(found[:1], found, image.shape)
+
+
+def _thumbnail(image: np.ndarray, verdict: Verdict) -> bytes:
+    """JPEG bytes of a small copy of a refused photo with its faces boxed."""
+    ok, encoded = cv2.imencode(".jpg", draw_faces(image, verdict.faces, max_side=240), [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return encoded.tobytes() if ok else b""
 
 
 def enroll_photos(student_id: int, uploads: list[tuple[str, bytes]], config: Mapping[str, Any],
                   source: str = "photo") -> EnrollResult:
-    """Gate and store each photo; unreadable or rejected photos are reported, the rest saved together."""
+    """Gate and store each photo; unreadable, repeated or rejected photos are reported, the rest saved together."""
     result = EnrollResult()
     writer = _ChipWriter(config["DATASET_DIR"], student_id)
 
     def decoded() -> Iterator[tuple[str, np.ndarray]]:
+        seen: dict[str, str] = {}
         for name, data in uploads:
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in seen:
+                result.rejected.append((name, f"the same file as {seen[digest]}"))
+                continue
+            seen[digest] = name
             try:
                 yield name, decode_image(data)
-            except EnrollmentError as exc:
+            except ImageError as exc:
                 result.rejected.append((name, str(exc)))
 
     try:
-        _enroll_frames(decoded(), writer, source, config, padded=True, result=result)
+        _enroll_frames(decoded(), writer, source, config, photo=True, result=result)
         writer.commit()
     except Exception:
         db.session.rollback()
@@ -215,7 +248,7 @@ def enroll_video(student_id: int, path: Path, config: Mapping[str, Any],
             yield f"frame {index}", frame
 
     try:
-        _enroll_frames(frames(), writer, "video", config, padded=False, result=result, max_faces=VIDEO_MAX_FACES)
+        _enroll_frames(frames(), writer, "video", config, photo=False, result=result, max_faces=VIDEO_MAX_FACES)
         if result.accepted == 0 and not result.rejected:
             raise EnrollmentError("the video has no readable frames")
         writer.commit()

@@ -1,6 +1,8 @@
 """Student views: list, add, edit, delete, roster import, photo/video enrollment, face images."""
 from __future__ import annotations
 
+import base64
+import logging
 import shutil
 from pathlib import Path
 
@@ -10,13 +12,16 @@ from flask_login import login_required
 from .. import db, jobs
 from ..courses.forms import ActionForm
 from ..courses.service import get_course_or_404
-from ..models import Course
+from ..models import Course, Student
 from . import bp
 from .enrollment import EnrollmentError, enroll_photos, enroll_video, store_video
-from .bulk import enroll_folder, unpack_zip
+from .bulk import describe, enroll_folder, list_people, new_summary, unpack_zip
 from .forms import BulkUploadForm, PhotoUploadForm, RosterForm, StudentForm, VideoUploadForm
-from .service import (StudentError, create_student, delete_sample, delete_student, get_sample_or_404,
-                      get_student_or_404, import_roster, sample_counts, update_student)
+from .service import (StudentError, confirm_sample, create_student, delete_sample, delete_student,
+                      get_sample_or_404, get_student_or_404, import_roster, look_alike_names, sample_counts,
+                      update_student)
+
+log = logging.getLogger(__name__)
 
 MAX_PHOTOS_PER_UPLOAD = 50
 
@@ -95,11 +100,16 @@ def bulk(course_id: int):
 @bp.get("/students/<int:student_id>")
 def detail(student_id: int):
     """A student's face images and the upload forms."""
-    student = get_student_or_404(student_id)
+    return _render_detail(get_student_or_404(student_id))
+
+
+def _render_detail(student: Student, previews: list[tuple[str, str, str]] | None = None):
+    """The student page; previews are (name, reason, data URI) of photos just refused, boxes drawn."""
     return render_template("students/detail.html", student=student, course=student.course,
                            photo_form=PhotoUploadForm(), video_form=VideoUploadForm(), action_form=ActionForm(),
                            video_job=jobs.latest_job(student.course_id, "enroll_video", student.id),
-                           recommended=current_app.config["RECOGNIZER_RECOMMENDED_IMAGES"])
+                           recommended=current_app.config["RECOGNIZER_RECOMMENDED_IMAGES"],
+                           look_alikes=look_alike_names(student), previews=previews or [])
 
 
 @bp.route("/students/<int:student_id>/edit", methods=["GET", "POST"])
@@ -144,6 +154,12 @@ def upload_photos(student_id: int):
     else:
         result = enroll_photos(student.id, [(Path(f.filename).name, f.read()) for f in files], current_app.config)
         _flash_result(result.accepted, result.rejected)
+        if result.flagged:
+            flash(f"{len(result.flagged)} of the new face images look like another student of this course. "
+                  "They are kept out of training until you confirm them below.", "warning")
+        if result.previews:  # shown once, in this response: refused photos are not stored anywhere
+            return _render_detail(student, [(name, reason, "data:image/jpeg;base64," + base64.b64encode(jpeg).decode())
+                                            for name, reason, jpeg in result.previews])
     return redirect(url_for("students.detail", student_id=student.id))
 
 
@@ -176,6 +192,17 @@ def face(student_id: int, sample_id: int):
     return send_from_directory(folder, sample.filename, mimetype="image/png", max_age=3600)
 
 
+@bp.post("/students/<int:student_id>/faces/<int:sample_id>/confirm")
+def confirm_face(student_id: int, sample_id: int):
+    """The teacher checked a flagged face: it is this student after all, so training may use it."""
+    student = get_student_or_404(student_id)
+    sample = get_sample_or_404(student, sample_id)
+    if ActionForm().validate_on_submit():
+        confirm_sample(sample)
+        flash("Face image confirmed: it is used at the next training.", "success")
+    return redirect(url_for("students.detail", student_id=student.id))
+
+
 @bp.post("/students/<int:student_id>/faces/<int:sample_id>/delete")
 def delete_face(student_id: int, sample_id: int):
     """Delete one bad face image."""
@@ -197,18 +224,40 @@ def run_video_job(job_id: int, student_id: int, path: str) -> dict:
     return result.as_dict()
 
 
-def run_bulk_job(job_id: int, course_id: int, folder: str, labels: dict[str, str]) -> dict:
-    """Job body: enroll an unpacked ZIP, then remove it."""
+# Photos per slice of a bulk job: a slice takes about a minute, then jobs queued meanwhile (training) run.
+BULK_SLICE_PHOTOS = 100
+
+
+def run_bulk_job(job_id: int, course_id: int, folder: str, labels: dict[str, str], start: int = 0,
+                 summary: dict | None = None) -> dict | jobs.Requeue:
+    """Job body: enroll an unpacked ZIP one slice at a time, then remove it; messages say what was kept."""
+    finished = False
+    summary = summary if summary is not None else new_summary()
     try:
         course = db.session.get(Course, course_id)
         if course is None:
+            finished = True
             raise jobs.JobError("The course was deleted.")
-        summary = enroll_folder(course, Path(folder), current_app.config,
-                                lambda fraction, message: jobs.report_progress(job_id, fraction, message), labels)
+        summary, start = enroll_folder(course, Path(folder), current_app.config,
+                                       lambda fraction, message: jobs.report_progress(job_id, fraction, message),
+                                       labels, start=start, summary=summary, max_photos=BULK_SLICE_PHOTOS)
+        finished = start >= len(list_people(Path(folder)))
+    except jobs.JobError:
+        raise
+    except Exception as exc:
+        finished = True
+        db.session.rollback()
+        log.exception("bulk job %s stopped", job_id)
+        kept = describe(summary) if summary["accepted"] else "Nothing was kept."
+        raise jobs.JobError(f"Stopped by a server error while reading the photos. {kept} "
+                            "Upload the remaining folders again.") from exc
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    summary["message"] = (f"{len(summary['students'])} folders: {summary['created']} new students, "
-                          f"{summary['accepted']} faces accepted, {summary['rejected']} rejected.")
+        if finished:
+            shutil.rmtree(folder, ignore_errors=True)
+    if not finished:
+        return jobs.Requeue({"course_id": course_id, "folder": folder, "labels": labels, "start": start,
+                             "summary": summary})
+    summary["message"] = describe(summary)
     return summary
 
 

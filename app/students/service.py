@@ -103,6 +103,21 @@ def delete_sample(sample: FaceSample, config: Mapping[str, Any]) -> None:
     delete_sample_file(config["DATASET_DIR"], sample)
 
 
+def confirm_sample(sample: FaceSample) -> None:
+    """Clear a face image's look-alike flag (the teacher says it is this student)."""
+    sample.looks_like_id = None
+    db.session.commit()
+
+
+def look_alike_names(student: Student) -> dict[int, str]:
+    """student id -> name, for the students this student's flagged face images look like."""
+    ids = {s.looks_like_id for s in student.samples if s.looks_like_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Student.id, Student.name).where(
+        Student.id.in_(ids), Student.course_id == student.course_id)).all())
+
+
 @dataclass
 class RosterResult:
     """Rows created and, per bad row, its line number and what is wrong."""
@@ -172,7 +187,7 @@ def find_or_create_student(course: Course, label: str) -> tuple[Student, bool]:
             Student.course_id == course.id, func.lower(Student.name) == label.lower()))
     if student is not None:
         return student, False
-    student = Student(course_id=course.id, name=label, roll_number=label[:50])
+    student = Student(course_id=course.id, name=label[:200], roll_number=label[:50])
     db.session.add(student)
     db.session.commit()
     return student, True

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from .detector import FaceDetector
+from .face_policy import distinct_faces, subject_of
 from .types import FaceBox
 from .preprocess import CHIP_SIZE, face_chip
 
@@ -37,7 +38,10 @@ def list_identity_images(root: Path) -> dict[str, list[Path]]:
 
 
 def load_face_folder(root: Path, detector: FaceDetector | None) -> FaceFolder:
-    """Detect (or, with no detector, take the whole image as the face) in every image; keeps the best face."""
+    """Detect (or, with no detector, take the whole image as the face) in every image; keeps the subject's face.
+
+    no_face lists images with no face or no single subject (two or more comparable faces).
+    """
     chips, identities, no_face, unreadable = [], [], [], []
     for identity, paths in list_identity_images(root).items():
         for path in paths:
@@ -47,15 +51,15 @@ def load_face_folder(root: Path, detector: FaceDetector | None) -> FaceFolder:
                 continue
             if detector is None:
                 h, w = image.shape[:2]
-                boxes = [FaceBox(0, 0, w, h, 1.0)]
+                box: FaceBox | None = FaceBox(0, 0, w, h, 1.0)
             else:
-                # Padded first: dataset images are often tight face crops (ORL); then the normal
-                # pass for photos whose face is small (padding alone finds 16 of 46 on detect/).
-                boxes = detector.detect_padded(image) or detector.detect(image)
-                if not boxes:
+                # The enrollment rule (face_policy): the photo pass, duplicates merged, the clear
+                # subject taken; an image with two or more comparable faces has no single subject.
+                box = subject_of(distinct_faces(detector.detect_photo(image)), image.shape)
+                if box is None:
                     no_face.append(str(path))
                     continue
-            chips.append(face_chip(image, boxes[0]))
+            chips.append(face_chip(image, box))
             identities.append(identity)
     array = np.stack(chips) if chips else np.empty((0, CHIP_SIZE, CHIP_SIZE, 3), np.uint8)
     return FaceFolder(array, identities, no_face, unreadable)

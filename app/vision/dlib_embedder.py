@@ -1,6 +1,6 @@
 """dlib face embeddings: 5-point alignment and the 128-d ResNet descriptor, from stored face chips.
 
-dlib and the model files (PyPI `dlib-bin`, `face-recognition-models`) are optional: nothing here
+dlib and the model files (PyPI `dlib-bin`, `face-recognition-models`, in requirements.txt): nothing here
 imports dlib until an embedder is asked for, and `check_available()` says what is missing.
 """
 from __future__ import annotations
@@ -24,7 +24,9 @@ ALIGNED_SIZE = 150
 ALIGNED_PADDING = 0.25
 SHAPE_MODEL = "shape_predictor_5_face_landmarks.dat"
 EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
-INSTALL_HINT = "install requirements-dlib.txt (pip install -r requirements-dlib.txt)"
+# Shown to teachers: says what IT must install, never a pip command line.
+INSTALL_HINT = ("ask IT to install the packages dlib-bin and face-recognition-models listed in requirements.txt "
+                "(`make run` does it)")
 
 
 class DlibUnavailable(RuntimeError):
