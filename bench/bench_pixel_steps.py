@@ -54,30 +54,40 @@ RELIT_VARIANTS = [v for v in VARIANTS if v[0].startswith(("old path", "+ eye ali
 
 
 def variants_for(name: str) -> list[tuple]:
-    if name.endswith("-relit"):
+    if "-" in name:
         return RELIT_VARIANTS
     return VARIANTS if name in ("lfw10", "orl") else [v for v in VARIANTS if v[0].startswith(KEY_ROWS)]
 
 
-def relight(chip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A chip under synthetic light: a directional ramp (the far side at 15-50%) and a gamma of 0.5-2."""
+def relight(chip: np.ndarray, rng: np.random.Generator, harsh: bool = False) -> np.ndarray:
+    """A chip under synthetic light: a directional ramp (far side at 15-50%) and a gamma of 0.5-2.
+
+    harsh (Yale-like side light): the far side at 2-15%, gamma 0.33-3, and a soft-edged shadow
+    darkening one half of the face to 20-40%.
+    """
     h, w = chip.shape[:2]
     angle = rng.uniform(0, 2 * np.pi)
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
     ramp = (np.cos(angle) * xx + np.sin(angle) * yy)
     ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
-    floor = rng.uniform(0.15, 0.5)
-    lit = chip.astype(np.float32) / 255.0 * (floor + (1 - floor) * ramp)[:, :, None]
-    return np.clip(255.0 * lit ** rng.uniform(0.5, 2.0), 0, 255).astype(np.uint8)
+    floor = rng.uniform(0.02, 0.15) if harsh else rng.uniform(0.15, 0.5)
+    light = floor + (1 - floor) * ramp
+    if harsh:
+        side = 1.0 / (1.0 + np.exp(-(xx - 0.5) * 40 * rng.choice([-1, 1])))  # 0 on one half, 1 on the other
+        light = light * (rng.uniform(0.2, 0.4) + (1 - rng.uniform(0.2, 0.4)) * side)
+    lit = chip.astype(np.float32) / 255.0 * light[:, :, None]
+    gamma = np.exp(rng.uniform(np.log(1 / 3), np.log(3))) if harsh else rng.uniform(0.5, 2.0)
+    return np.clip(255.0 * lit ** gamma, 0, 255).astype(np.uint8)
 
 
 def load(name: str) -> tuple[list[np.ndarray], list[str]]:
-    """Grey chips and identities; 'orl-relit' is ORL with every chip relit (fixed seed)."""
-    folder = detected_folder(DATASETS / name.removesuffix("-relit"))
+    """Grey chips and identities; 'orl-relit' / 'orl-harsh' is ORL with every chip relit (fixed seed)."""
+    base, _, light = name.partition("-")
+    folder = detected_folder(DATASETS / base)
     chips = list(folder.chips)
-    if name.endswith("-relit"):
+    if light:
         rng = np.random.default_rng(13)
-        chips = [relight(c, rng) for c in chips]
+        chips = [relight(c, rng, harsh=light == "harsh") for c in chips]
     return [cv2.cvtColor(c, cv2.COLOR_BGR2GRAY) for c in chips], folder.identities
 
 
@@ -130,7 +140,7 @@ def vector(crop: np.ndarray, light: str, desc: str) -> np.ndarray:
 
 def run(name: str, variants: list[tuple], seeds: int) -> list[dict]:
     greys, ids = load(name)
-    tpc = TRAIN_PER_CLASS.get(name.removesuffix("-relit"), 5)
+    tpc = TRAIN_PER_CLASS.get(name.partition("-")[0], 5)
     crops: dict[str, list[np.ndarray]] = {}
     rows = []
     for label, how, light, desc in variants:
@@ -170,14 +180,15 @@ def render(runs: dict[str, dict], seeds: int) -> str:
     return (f"Command: `.venv/bin/python bench/bench_pixel_steps.py --seeds {seeds}`. Measured {machines}.\n\n"
             "Same protocol and splits as `flask evaluate` (closed set; open set with 25% of identities never "
             "enrolled; lfw10 10 photos to enroll, the others 5), 10 seeds, percentages are means. "
-            "orl-relit = ORL with every chip under a random directional light ramp and gamma (see `relight`).\n\n"
+            "orl-relit / orl-harsh = ORL with every chip under a random directional light ramp and gamma, "
+            "harsh adding a dark half-face shadow (see `relight`).\n\n"
             + "\n".join(lines))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--datasets", nargs="+", default=["lfw10", "orl", "faces94", "johns", "orl-relit"])
+    parser.add_argument("--datasets", nargs="+", default=["lfw10", "orl", "faces94", "johns", "orl-relit", "orl-harsh"])
     parser.add_argument("--render-only", action="store_true")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()

@@ -1,6 +1,7 @@
 """Local texture descriptors of a grey face crop: uniform LBP histograms on a grid, and HOG."""
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import cv2
@@ -53,9 +54,15 @@ def lbp_grid(grey: np.ndarray, grid: int = 8, radius: int = 1) -> np.ndarray:
     return hist.ravel()
 
 
-@lru_cache(maxsize=4)
+_local = threading.local()
+
+
 def _hog(size: int, cell: int) -> cv2.HOGDescriptor:
-    return cv2.HOGDescriptor((size, size), (2 * cell, 2 * cell), (cell, cell), (cell, cell), 9)
+    """One HOGDescriptor per thread and geometry (camera workers and training run concurrently)."""
+    cache = _local.__dict__.setdefault("hogs", {})
+    if (size, cell) not in cache:
+        cache[(size, cell)] = cv2.HOGDescriptor((size, size), (2 * cell, 2 * cell), (cell, cell), (cell, cell), 9)
+    return cache[(size, cell)]
 
 
 def hog(grey: np.ndarray, cell: int = 8) -> np.ndarray:
