@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import time
 
 import cv2
@@ -43,13 +42,15 @@ VARIANTS = [
     ("aligned 0.45, HOG 8px cells, square root", "align:0.45", "none", "hogs"),
     ("chosen (pixels/2-aligned): aligned 0.45, LBP r2 + HOG, square root", "align:0.45", "none", "chosen"),
     ("chosen + Tan-Triggs first", "align:0.45", "tt", "chosen"),
+    ("chosen, landmarks found on an equalised chip", "aligneq:0.45", "none", "chosen"),
+    ("chosen, landmarks on an equalised chip, + Tan-Triggs first", "aligneq:0.45", "tt", "chosen"),
     ("chosen + equalise first", "align:0.45", "eq", "chosen"),
     ("chosen + old pixel vector concatenated", "align:0.45", "v1", "chosen+pixels"),
     (f"fallback without dlib (pixels/2-box): {BOX_CROP_SCALE}x box, LBP r2 + HOG", f"box:{BOX_CROP_SCALE}", "none", "chosen"),
     ("box 1.4x, LBP r2 + HOG", "box:1.4", "none", "chosen"),
 ]
 # The saturated or small sets get the rows that decide the product; lfw10 and ORL get every row.
-KEY_ROWS = ("old path", "+ eye alignment", "chosen (", "chosen + Tan-Triggs", "fallback")
+KEY_ROWS = ("old path", "+ eye alignment", "chosen (", "chosen + Tan-Triggs", "chosen, landmarks", "fallback")
 RELIT_VARIANTS = [v for v in VARIANTS if v[0].startswith(("old path", "+ eye alignment", "chosen"))]
 
 
@@ -96,7 +97,9 @@ def crop_of(grey_chip: np.ndarray, how: str) -> np.ndarray:
     if kind == "box":
         return chip_to_crop(grey_chip, float(value))
     aligner = shared_aligner()
-    matrix = similarity_to(aligner.landmarks(grey_chip), template_points(FACE_SIZE, float(value)))
+    # aligneq: landmarks searched on an equalised copy (dark, shadowed faces), the original warped.
+    found = aligner.landmarks(cv2.equalizeHist(grey_chip) if kind == "aligneq" else grey_chip)
+    matrix = similarity_to(found, template_points(FACE_SIZE, float(value)))
     return cv2.warpAffine(grey_chip, matrix, (FACE_SIZE, FACE_SIZE), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
 
@@ -161,6 +164,29 @@ def run(name: str, variants: list[tuple], seeds: int) -> list[dict]:
     return rows
 
 
+def timing(n: int = 100) -> str:
+    """Per-face cost of the old pixel vector, the landmarks, and the whole new path (best of 3, one thread)."""
+    from app.vision.features import PixelFeatures
+
+    chips = list(detected_folder(DATASETS / "lfw10").chips[:n])
+    greys = [cv2.cvtColor(c, cv2.COLOR_BGR2GRAY) for c in chips]
+    extractor, aligner = PixelFeatures(), shared_aligner()
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t0) * 1000 / n)
+        return min(times)
+
+    old = best(lambda: [old_pixels(chip_to_crop(g, 1.4)) for g in greys])
+    marks = best(lambda: [aligner.landmarks(g) for g in greys])
+    new = best(lambda: [extractor.from_chips(chips[i:i + 5]) for i in range(0, n, 5)])
+    return (f"per face: old pixels/1 vector {old:.2f} ms; landmarks {marks:.2f} ms; whole {extractor.pipeline} "
+            f"path {new:.2f} ms (batches of 5). {machine_line()}")
+
+
 def render(runs: dict[str, dict], seeds: int) -> str:
     names = list(runs)
     labels = list(dict.fromkeys(r["variant"] for run in runs.values() for r in run["rows"]))
@@ -176,8 +202,9 @@ def render(runs: dict[str, dict], seeds: int) -> str:
             cells += [f"{100 * row['closed']['closed_accuracy_mean']:.1f}", f"{100 * row['open']['open_dir_at_far1']:.1f}"]
         bold = "**" if label.startswith("chosen (") else ""
         lines.append(f"| {bold}{label}{bold} | " + " | ".join(cells) + " |")
-    machines = "; ".join(f"{n}: {runs[n]['machine']}" for n in names)
-    return (f"Command: `.venv/bin/python bench/bench_pixel_steps.py --seeds {seeds}`. Measured {machines}.\n\n"
+    machines = "\n".join(f"- {n}: {runs[n]['machine']}" for n in names)
+    return (f"Command: `.venv/bin/python bench/bench_pixel_steps.py --seeds {seeds}` (datasets as separate runs "
+            f"are fine: one JSON each in bench/out/). Measured (accuracy does not depend on load):\n\n{machines}\n\n"
             "Same protocol and splits as `flask evaluate` (closed set; open set with 25% of identities never "
             "enrolled; lfw10 10 photos to enroll, the others 5), 10 seeds, percentages are means. "
             "orl-relit / orl-harsh = ORL with every chip under a random directional light ramp and gamma, "
@@ -191,17 +218,29 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["lfw10", "orl", "faces94", "johns", "orl-relit", "orl-harsh"])
     parser.add_argument("--render-only", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--timing", action="store_true", help="only print the per-face cost")
+    parser.add_argument("--only", help="measure only the variants whose label starts with this; merged into the JSON")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     OUT.mkdir(exist_ok=True)
     cv2.setNumThreads(1)
+    if args.timing:
+        print(timing())
+        return
     if not args.render_only:
         for name in args.datasets:
             t0 = time.perf_counter()
+            chosen = [v for v in variants_for(name) if not args.only or v[0].startswith(args.only)]
             with threadpool_limits(limits=1):
-                rows = run(name, variants_for(name), args.seeds)
-            machine = machine_line() + f"; {time.perf_counter() - t0:.0f} s; load at the end " + \
-                ", ".join(f"{x:.2f}" for x in os.getloadavg())
+                rows = run(name, chosen, args.seeds)
+            old_file = OUT / f"pixel_steps_{name}.json"
+            if args.only and old_file.is_file():  # keep the other rows, in the table's order
+                new = {r["variant"]: r for r in rows}
+                kept = {r["variant"]: r for r in json.loads(old_file.read_text())["rows"]}
+                rows = [new.get(v[0]) or kept[v[0]] for v in variants_for(name) if v[0] in new or v[0] in kept]
+            machine = machine_line() + f" (at the end); {time.perf_counter() - t0:.0f} s"
+            if args.only and old_file.is_file():
+                machine = json.loads(old_file.read_text())["machine"] + f"; rows '{args.only}...' added {machine}"
             (OUT / f"pixel_steps_{name}.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=1))
     runs = {n: json.loads((OUT / f"pixel_steps_{n}.json").read_text()) for n in args.datasets}
     text = render(runs, args.seeds)
