@@ -20,11 +20,11 @@ __all__ = ["DlibUnavailable", "LandmarkAligner", "similarity_to", "template_poin
 # eye centres, origin at their midpoint. Fitting all five (least squares) instead of the two eye
 # centres keeps a turned head from being zoomed in, since the nose pins the scale too.
 _TEMPLATE_UNITS = np.array([[0.70, 0.0], [0.30, 0.0], [-0.70, 0.0], [-0.30, 0.0], [0.0, 0.79]], np.float64)
-# Where the eyes go in the output crop, as fractions of its side. lfw10 closed set, 10 seeds,
-# eyes at 0.40 of the height: eye distance 0.30 / 0.35 / 0.40 of the side with the old pixel
-# vector 74.9 / 74.9 / 76.1%; with LBP (radius 1) 0.35 / 0.40 / 0.45 gave 80.2 / 78.1 / 81.2%, and
-# LBP radius 2 0.40 / 0.45 gave 83.1 / 83.5% (bench/RESULTS.md, issue 13). A tight crop: cheeks,
-# brows and mouth, little hair or background.
+# Where the eyes go in the output crop, as fractions of its side; eyes at 0.40 of the height.
+# lfw10 closed set, 10 seeds, flask evaluate's protocol: eye distance 0.30 / 0.35 / 0.40 with the
+# old pixel vector 74.9 / 74.9 / 76.1%; LBP radius 1 at 0.35 / 0.40 / 0.45: 80.2 / 78.1 / 81.2%;
+# LBP radius 2 at 0.40 / 0.45: 83.1 / 83.5% (exploration runs; bench/RESULTS.md, issue 13, has the
+# 0.40 and 0.45 rows). A tight crop: cheeks, brows and mouth, little hair or background.
 EYE_DISTANCE = 0.45
 EYE_HEIGHT = 0.40
 
