@@ -40,18 +40,19 @@ VARIANTS = [
     ("aligned 0.45, LBP r1, square root (Hellinger)", "align:0.45", "none", "lbp1s"),
     ("aligned 0.45, LBP r2, square root", "align:0.45", "none", "lbp2s"),
     ("aligned 0.45, HOG 8px cells, square root", "align:0.45", "none", "hogs"),
-    ("chosen (pixels/2-aligned): aligned 0.45, LBP r2 + HOG, square root", "align:0.45", "none", "chosen"),
-    ("chosen + Tan-Triggs first", "align:0.45", "tt", "chosen"),
-    ("chosen, landmarks found on an equalised chip", "aligneq:0.45", "none", "chosen"),
-    ("chosen, landmarks on an equalised chip, + Tan-Triggs first", "aligneq:0.45", "tt", "chosen"),
-    ("chosen + equalise first", "align:0.45", "eq", "chosen"),
-    ("chosen + old pixel vector concatenated", "align:0.45", "v1", "chosen+pixels"),
+    ("aligned 0.45, LBP r2 + HOG, square root (landmarks on the chip as it is)", "align:0.45", "none", "chosen"),
+    ("LBP r2 + HOG + Tan-Triggs first (landmarks on the chip as it is)", "align:0.45", "tt", "chosen"),
+    ("chosen (pixels/2-aligned): LBP r2 + HOG, square root; landmarks found on an equalised chip", "aligneq:0.45", "none", "chosen"),
+    ("chosen + Tan-Triggs first (landmarks on an equalised chip)", "aligneq:0.45", "tt", "chosen"),
+    ("LBP r2 + HOG + equalise first (landmarks on the chip as it is)", "align:0.45", "eq", "chosen"),
+    ("LBP r2 + HOG + old pixel vector concatenated (landmarks on the chip as it is)", "align:0.45", "v1", "chosen+pixels"),
     (f"fallback without dlib (pixels/2-box): {BOX_CROP_SCALE}x box, LBP r2 + HOG", f"box:{BOX_CROP_SCALE}", "none", "chosen"),
     ("box 1.4x, LBP r2 + HOG", "box:1.4", "none", "chosen"),
 ]
 # The saturated or small sets get the rows that decide the product; lfw10 and ORL get every row.
-KEY_ROWS = ("old path", "+ eye alignment", "chosen (", "chosen + Tan-Triggs", "chosen, landmarks", "fallback")
-RELIT_VARIANTS = [v for v in VARIANTS if v[0].startswith(("old path", "+ eye alignment", "chosen"))]
+KEY_ROWS = ("old path", "+ eye alignment", "aligned 0.45, LBP r2 + HOG", "chosen", "LBP r2 + HOG + Tan-Triggs", "fallback")
+RELIT_VARIANTS = [v for v in VARIANTS if v[0].startswith(("old path", "+ eye alignment", "chosen", "LBP r2 + HOG +",
+                                                          "aligned 0.45, LBP r2 + HOG"))]
 
 
 def variants_for(name: str) -> list[tuple]:
@@ -97,8 +98,8 @@ def crop_of(grey_chip: np.ndarray, how: str) -> np.ndarray:
     if kind == "box":
         return chip_to_crop(grey_chip, float(value))
     aligner = shared_aligner()
-    # aligneq: landmarks searched on an equalised copy (dark, shadowed faces), the original warped.
-    found = aligner.landmarks(cv2.equalizeHist(grey_chip) if kind == "aligneq" else grey_chip)
+    # align: landmarks searched on the chip as it is; aligneq: on an equalised copy (the product's way).
+    found = aligner.landmarks(grey_chip, equalise=kind == "aligneq")
     matrix = similarity_to(found, template_points(FACE_SIZE, float(value)))
     return cv2.warpAffine(grey_chip, matrix, (FACE_SIZE, FACE_SIZE), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)

@@ -57,11 +57,18 @@ class LandmarkAligner:
         self._shape = dlib.shape_predictor(str(model_dir() / SHAPE_MODEL))
         self._lock = threading.Lock()  # dlib objects are not thread-safe
 
-    def landmarks(self, grey_chip: np.ndarray) -> np.ndarray:
-        """(5, 2) float landmark positions inside a (s, s) grey chip, searched in its detector box."""
+    def landmarks(self, grey_chip: np.ndarray, equalise: bool = True) -> np.ndarray:
+        """(5, 2) float landmark positions inside a (s, s) grey chip, searched in its detector box.
+
+        Searched on an equalised copy: in a dark or half-shadowed face the predictor misplaces the
+        eyes. ORL under harsh synthetic side light, 10 seeds: 82.0 -> 89.8% closed, 48.8 -> 57.5%
+        DIR at 1% FAR; lfw10 unchanged (84.1%, 52.3 / 51.9%) (bench/RESULTS.md, issue 13).
+        """
         box = chip_box(grey_chip.shape[0])
         rect = self._dlib.rectangle(int(box.x1), int(box.y1), int(box.x2), int(box.y2))
         img = np.ascontiguousarray(grey_chip, dtype=np.uint8)
+        if equalise:
+            img = cv2.equalizeHist(img)
         with self._lock:
             shape = self._shape(img, rect)
         return np.array([(shape.part(i).x, shape.part(i).y) for i in range(5)], np.float64)
