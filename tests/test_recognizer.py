@@ -192,6 +192,9 @@ def test_recognizer_records_its_feature_pipeline_and_refuses_another(orl, tmp_pa
     assert Recognizer.load(path, feature_pipeline="pixels/2-aligned").feature_pipeline == "pixels/2-aligned"
     with pytest.raises(RecognizerError, match=r"Retrain needed: .*'pixels/2-aligned'.* makes 'pixels/2-box'"):
         Recognizer.load(path, feature_pipeline="pixels/2-box")
+    # Fitted by code that named no pipeline (scripts, tests): recorded as "", not checked.
+    unnamed = Recognizer(calibrate=False).fit(X[keep], y[keep]).save(tmp_path / "v2")
+    assert Recognizer.load(unnamed, feature_pipeline="pixels/2-box").feature_pipeline == ""
 
 
 def test_recognizer_saved_before_pipelines_were_recorded_asks_for_a_retrain(orl, tmp_path):

@@ -28,18 +28,18 @@ def trained_pipeline(meta: dict[str, Any]) -> str:
     Sidecars written before pipelines were recorded name none: their vectors came from the first
     pixel pipeline (16,384 equalised pixels) or from dlib's 128-d embedding, told apart by length.
     """
-    recorded = meta.get("feature_pipeline")
-    if recorded:
-        return str(recorded)
+    if "feature_pipeline" in meta:
+        return str(meta["feature_pipeline"])
     return "dlib/1" if meta.get("vector_length") == 128 else "pixels/1"
 
 
 def pipeline_mismatch(meta: dict[str, Any], expected: str) -> str | None:
     """A "retrain needed" message when a sidecar's pipeline is not `expected`, else None."""
     trained = trained_pipeline(meta)
-    if trained == expected:
+    # "" = fitted by code that did not say (scripts, tests); the app's training always records one.
+    if trained in (expected, ""):
         return None
     return (f"Retrain needed: this course's recognizer was trained with face features '{trained}', "
-            f"but this version of Rollcall makes '{expected}'. Train the course again (the enrolled "
+            f"but this version of Rollcall makes '{expected}': train the course again (the enrolled "
             f"photos are kept); until then it cannot recognise anyone.")
 
