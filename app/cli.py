@@ -82,6 +82,7 @@ def evaluate_command(dataset_dir: Path, protocol: str, train_per_class: int, unk
         dataset=str(dataset_dir),
         detect=detect,
         features=features,
+        feature_pipeline=extractor.pipeline,
         no_face_images=len(folder.no_face),
         unreadable_images=len(folder.unreadable),
         n_images_found=len(folder.identities) + len(folder.no_face) + len(folder.unreadable),
@@ -96,7 +97,8 @@ def _print_report(result: dict, problems: list[str]) -> None:
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{100 * value:.1f}%"
 
-    click.echo(f"{result['dataset']}: {result['n_identities']} identities, {result['n_images']} images used")
+    click.echo(f"{result['dataset']}: {result['n_identities']} identities, {result['n_images']} images used; "
+               f"features {result['feature_pipeline']}")
     click.echo(f"images with no face found: {result['no_face_images']}, unreadable: {result['unreadable_images']}")
     for path in problems[:20]:
         click.echo(f"  - {path}")

@@ -42,8 +42,9 @@ def train_recognizer(detector: FaceDetector, labels: dict[str, int], features: s
             if boxes:
                 chips.append(face_chip(image, boxes[0]))
                 y.append(label)
-    X = get_extractor(features).from_chips(chips)
-    return Recognizer(target_far=0.01).fit(X, np.array(y))
+    extractor = get_extractor(features)
+    X = extractor.from_chips(chips)
+    return Recognizer(target_far=0.01, feature_pipeline=extractor.pipeline).fit(X, np.array(y))
 
 
 def place(canvas: np.ndarray, image: np.ndarray, x: int, y: int, width: int | None = None) -> None:

@@ -40,6 +40,9 @@ def test_closed_protocol_reports_every_key(runner, johns_folder):
     assert out["no_face_images"] == 1 and out["unreadable_images"] == 1
     assert out["open_dir_at_far1"] is None
     assert 0.6 <= out["closed_accuracy_mean"] <= 1.0
+    from app.vision.features import current_pipeline
+
+    assert out["feature_pipeline"] == current_pipeline("pixels")  # which chip -> vector code was measured
 
 
 def test_open_protocol_on_orl_subset(runner, tmp_path):

@@ -62,11 +62,12 @@ class CameraService:
         config = self.app.config
         path = recognizer_path(config, course.id, course.recognizer_version)
         try:
-            recognizer = Recognizer.load(path)
             # The features the recognizer in use was trained on: after a switch, the course's new
             # kind applies only once retraining has succeeded.
             summary = course.recognizer_summary or {}
             extractor = get_extractor(summary.get("features") or course.features or "pixels")
+            # Vectors made by another pipeline version would be silently misread: "retrain needed".
+            recognizer = Recognizer.load(path, feature_pipeline=extractor.pipeline)
             if recognizer.n_features_in_ != extractor.dimension:
                 raise RecognizerError("the trained recognizer does not match the course's face features; "
                                       "train the course again")

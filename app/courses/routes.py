@@ -10,7 +10,8 @@ from .. import jobs
 from ..vision.features import FEATURE_KINDS, FeatureError, check_feature_kind
 from . import bp
 from .forms import ActionForm, CourseForm
-from .service import course_counts, create_course, delete_course, get_course_or_404, list_courses, update_course
+from .service import (course_counts, create_course, delete_course, get_course_or_404, list_courses, retrain_needed,
+                      update_course)
 from .training import TrainingError, train_course
 
 # Check-then-queue must be one step: five Train clicks at once queue one job (one server process).
@@ -48,6 +49,9 @@ def create():
 def detail(course_id: int):
     """Course page: students, recognizer, attendance and reports panels."""
     course = get_course_or_404(course_id)
+    stale = retrain_needed(course, current_app.config)
+    if stale:
+        flash(stale, "warning")
     return render_template("courses/detail.html", course=course, action_form=ActionForm(),
                            train_job=jobs.latest_job(course.id, "train"),
                            counts={s.id: len(s.samples) for s in course.students})

@@ -83,3 +83,19 @@ def delete_course(course: Course, config: Mapping[str, Any]) -> None:
 def recognizer_folder(config: Mapping[str, Any], course_id: int) -> Path:
     """models/course_<id>/: every recognizer version of one course."""
     return Path(config["RECOGNIZER_DIR"]) / f"course_{course_id}"
+
+
+def retrain_needed(course: Course, config: Mapping[str, Any]) -> str | None:
+    """Why the course's trained recognizer cannot be used with this version's features, or None."""
+    from ..pipeline import recognizer_path
+    from ..vision.features import current_pipeline
+    from ..vision.sidecar import RecognizerError, pipeline_mismatch, read_sidecar
+
+    if not course.recognizer_version:
+        return None
+    kind = (course.recognizer_summary or {}).get("features") or course.features or "pixels"
+    try:
+        return pipeline_mismatch(read_sidecar(recognizer_path(config, course.id, course.recognizer_version)),
+                                 current_pipeline(kind))
+    except RecognizerError as exc:
+        return str(exc)

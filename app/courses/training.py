@@ -90,12 +90,14 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
     progress(0.25, f"Computing features for {len(chips)} images")
     started = time.perf_counter()
     try:
-        X = get_extractor(course.features).from_chips(chips)
+        extractor = get_extractor(course.features)
+        X = extractor.from_chips(chips)
     except FeatureError as exc:
         raise TrainingError(f"Cannot compute '{course.features}' features: {exc}") from exc
     progress(0.45, f"Training on {len(set(labels))} students (with cross-validation)")
     try:
-        rec = Recognizer(target_far=float(config["RECOGNIZER_TARGET_FAR"]), min_images=min_images).fit(X, labels)
+        rec = Recognizer(target_far=float(config["RECOGNIZER_TARGET_FAR"]), min_images=min_images,
+                         feature_pipeline=extractor.pipeline).fit(X, labels)
     except RecognizerError as exc:
         raise TrainingError(str(exc)) from exc
     except ValueError as exc:  # scikit-learn refusing degenerate data (very few images or students)

@@ -19,15 +19,12 @@ from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from .files import sha256_of
+from .sidecar import RecognizerError, pipeline_mismatch, read_sidecar, trained_pipeline
 from .types import Prediction
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3
-
-
-class RecognizerError(ValueError):
-    """Training data or a saved recognizer is not usable; the message says what to do."""
 
 
 @dataclass
@@ -85,6 +82,7 @@ class Recognizer:
         random_state: int = 0,
         calibrate: bool = True,
         blas_threads: int = 1,
+        feature_pipeline: str = "",
     ) -> None:
         self.pca_components = pca_components
         self.svm_c = svm_c
@@ -94,6 +92,9 @@ class Recognizer:
         self.random_state = random_state
         self.calibrate = calibrate
         self.blas_threads = blas_threads
+        # Name/version of the code that made the vectors (FeatureExtractor.pipeline): a recognizer is
+        # only valid with vectors made exactly as at training time.
+        self.feature_pipeline = feature_pipeline
 
     # ----- training -------------------------------------------------------------------------
     def fit(self, X: np.ndarray, y: np.ndarray | list) -> "Recognizer":
@@ -269,6 +270,7 @@ class Recognizer:
             "sklearn_version": sklearn.__version__,
             "numpy_version": np.__version__,
             "vector_length": int(self.n_features_in_),
+            "feature_pipeline": self.feature_pipeline,
             "labels": [_py(c) for c in self.classes_],
             "params": self.get_params(),
             "operating_point": self.operating_point_.__dict__,
@@ -283,18 +285,15 @@ class Recognizer:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Recognizer":
-        """Load our own saved recognizer; refuses files it did not write or from other versions."""
+    def load(cls, path: str | Path, feature_pipeline: str | None = None) -> "Recognizer":
+        """Load our own saved recognizer; refuses files it did not write, from other versions, or
+        (when feature_pipeline is given) trained on vectors made by another feature pipeline."""
         path = Path(path).with_suffix(".joblib")
-        side = path.with_suffix(".json")
-        if not path.is_file() or not side.is_file():
-            raise RecognizerError(f"no trained recognizer at {path}; train the course first")
-        try:
-            meta = json.loads(side.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            meta = None
-        if not isinstance(meta, dict):  # a damaged or foreign sidecar: same answer as a stale one
-            raise RecognizerError(f"recognizer {path.name} has an unreadable description file; retrain")
+        meta = read_sidecar(path)
+        if feature_pipeline is not None:
+            reason = pipeline_mismatch(meta, feature_pipeline)
+            if reason:
+                raise RecognizerError(reason)
         if meta.get("format_version") != FORMAT_VERSION or meta.get("sklearn_version") != sklearn.__version__:
             raise RecognizerError(
                 f"recognizer {path.name} was made by another version (scikit-learn {meta.get('sklearn_version')}); retrain"
@@ -303,13 +302,14 @@ class Recognizer:
             raise RecognizerError(f"recognizer {path.name} does not match its checksum; retrain")
         obj = cls.__new__(cls)
         obj.__dict__.update(joblib.load(path))
+        obj.feature_pipeline = trained_pipeline(meta)  # older files predate the parameter
         return obj
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters, as scikit-learn estimators report them."""
         return {k: getattr(self, k) for k in (
             "pca_components", "svm_c", "target_far", "min_images", "calibration_folds", "random_state", "calibrate",
-            "blas_threads")}
+            "blas_threads", "feature_pipeline")}
 
 
 def _class_directions(Z: np.ndarray, y: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
