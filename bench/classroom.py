@@ -190,6 +190,15 @@ def build(root: Path, detector: Any, kind: str = "faces94+orl", n_faces: int = 3
     return room
 
 
+def enrollment_photo(person: Person, path: Path) -> np.ndarray:
+    """The photo a teacher would upload: tight crops (ORL, johns) taken against the room's wall, others as they are."""
+    image = cv2.imread(str(path))
+    if person.dataset in ("orl", "johns"):
+        h, w = image.shape[:2]
+        image = cv2.copyMakeBorder(image, h // 2, h // 2, w // 2, w // 2, cv2.BORDER_CONSTANT, value=WALL)
+    return image
+
+
 def background(frame_size: tuple[int, int] = FRAME_SIZE) -> np.ndarray:
     """An empty classroom: a wall with a soft vertical gradient."""
     w, h = frame_size

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classroom import Classroom, Person
+from classroom import Classroom, Person, enrollment_photo
 
 
 def make_app(folder: Path, **overrides: Any):
@@ -35,7 +35,7 @@ def enroll(app, room: Classroom, features: str = "pixels") -> tuple[int, dict[st
     from app.courses.service import create_course
     from app.courses.training import train_course
     from app.models import Teacher
-    from app.students.enrollment import enroll_image_files
+    from app.students.enrollment import enroll_photos
     from app.students.service import create_student
 
     ids: dict[str, int] = {}
@@ -47,11 +47,20 @@ def enroll(app, room: Classroom, features: str = "pixels") -> tuple[int, dict[st
         for i, person in enumerate(p for p in room.people if p.enrolled):
             student = create_student(course, person.name, f"R{i + 1:02d}", None)
             ids[person.name] = student.id
-            enroll_image_files(student.id, person.enroll, app.config)
+            photos = [(f"{p.stem}.png", _png(enrollment_photo(person, p))) for p in person.enroll]
+            enroll_photos(student.id, photos, app.config)
         summary = train_course(course.id, app.config)
         course_id = course.id
         db.session.remove()
     return course_id, ids, summary
+
+
+def _png(image) -> bytes:
+    """A photo as PNG bytes: uploads take JPEG or PNG, and ORL ships PGM (a teacher would convert it)."""
+    import cv2
+
+    ok, data = cv2.imencode(".png", image)
+    return data.tobytes() if ok else b""
 
 
 class TeeQueue(queue.Queue):

@@ -11,6 +11,7 @@ from flask import Flask
 
 from ..pipeline import new_detector, recognizer_path
 from ..vision.camera import CameraWorker, WorkerSettings
+from ..vision.detection_schedule import VIEWS
 from ..vision.detector import DetectorError
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
@@ -34,8 +35,12 @@ class CameraService:
         self._workers: dict[int, CameraWorker] = {}
         self._sources: dict[str, int] = {}  # source key -> session id (or 0 while starting)
 
-    def start(self, course_id: int, source_text: str, teacher_id: int | None = None, email: bool = True) -> int:
+    def start(self, course_id: int, source_text: str, teacher_id: int | None = None, email: bool = True,
+              view: str | None = None) -> int:
         """Open the camera, create the session and start its worker; returns the session id."""
+        view = view or str(self.app.config.get("CAMERA_VIEW", "doorway"))
+        if view not in VIEWS:
+            raise AttendanceError(f"unknown camera view {view!r}; choose one of {', '.join(VIEWS)}")
         course = service.course_for_start(course_id, teacher_id)
         try:
             kind, target = parse_source(source_text)
@@ -48,14 +53,14 @@ class CameraService:
                 raise AttendanceError(f"{safe_label(source_text)} is already taking attendance; stop that session first")
             self._sources[key] = 0
         try:
-            return self._start(course, key, source_text, email)
+            return self._start(course, key, source_text, email, view)
         except BaseException:
             with self._lock:
                 if self._sources.get(key) == 0:
                     del self._sources[key]
             raise
 
-    def _start(self, course: Any, key: str, source_text: str, email: bool) -> int:
+    def _start(self, course: Any, key: str, source_text: str, email: bool, view: str) -> int:
         config = self.app.config
         path = recognizer_path(config, course.id, course.recognizer_version)
         try:
@@ -82,6 +87,10 @@ class CameraService:
             retry_max_seconds=float(config["CAMERA_RETRY_MAX_SECONDS"]),
             email_unknown=email,
             recognizer_path=path,
+            view=view,
+            recognition_budget_ms=float(config.get("CAMERA_RECOGNITION_BUDGET_MS", 25)),
+            embed_process=bool(config.get("CAMERA_EMBED_PROCESS", True)),
+            min_face_px=int(config.get("CAMERA_MIN_FACE_PX", 0)),
         )
         # Only now, with everything able to run, does the session row exist.
         try:

@@ -23,7 +23,8 @@ VIEW_LABELS = {
                  "the picture each frame in turn)",
 }
 WIDE_BLOB = (640, 360)
-# Tiles overlap by a quarter: at 1280x720 that is 183 px, so any face smaller than that is whole in one tile.
+# Tiles overlap by a quarter of a tile: at 1280x720 that is 183 px across and 102 px down, so any face up to
+# 100 px is whole in some tile; larger ones are found by the whole-frame pass (>= ~66 px at 720p).
 TILE_OVERLAP = 0.25
 
 Region = tuple[int, int, int, int]  # x, y, width, height
