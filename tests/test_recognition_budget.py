@@ -42,11 +42,14 @@ def _track(i: int, state: str, recognitions: int, first_seen: float) -> Track:
     return tr
 
 
-def test_undecided_and_newest_tracks_come_first_decided_ones_last():
+def test_undecided_tracks_first_those_half_voted_before_new_ones_decided_ones_last():
     tracks = [_track(1, KNOWN, 3, 0.0), _track(2, PENDING, 2, 1.0), _track(3, UNKNOWN, 5, 0.5),
-              _track(4, PENDING, 0, 2.0), _track(5, PENDING, 0, 3.0)]
-    assert [t.id for t in pick(tracks, 5)] == [5, 4, 2, 3, 1]
-    assert [t.id for t in pick(tracks, 2)] == [5, 4]
+              _track(4, PENDING, 0, 2.0), _track(5, PENDING, 0, 3.0), _track(6, PENDING, 1, 0.2),
+              _track(7, PENDING, 20, 0.1)]
+    # Half-voted (most votes first) so a decision lands within the vote window, then new (newest first),
+    # then the ambiguous one, the unknown re-check, the decided one.
+    assert [t.id for t in pick(tracks, 7)] == [2, 6, 5, 4, 7, 3, 1]
+    assert [t.id for t in pick(tracks, 2)] == [2, 6]
     assert pick(tracks, 0) == []
 
 

@@ -24,7 +24,7 @@ from .live_recognition import LiveRecognition
 from .live_view import draw_tracks
 from .recognizer import Recognizer, RecognizerError
 from .sources import FrameSource, SourceError
-from .tracker import KNOWN, UNKNOWN, Decision, Tracker
+from .tracker import KNOWN, UNKNOWN, Decision, Track, Tracker
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ class CameraWorker(threading.Thread):
                                            settings.min_face_px)
         self._detections = 0
         self._cycle_times: list[float] = []  # times of the detections of the current schedule cycle
+        self._detected_at: dict[int, float] = {}  # track id -> last time a detector box (not a carried one) matched it
 
     # ----- thread ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -172,7 +173,11 @@ class CameraWorker(threading.Thread):
         if detected:
             self.frames_analysed += 1
             self._since_detect = 0
-            self.tracker.update(self.schedule.detect(detector, frame, self._detections), t)
+            boxes = self.schedule.detect(detector, frame, self._detections)
+            carried = self._carried(self.schedule.region(frame.shape, self._detections), frame.shape, t)
+            tracks = self.tracker.update(boxes + [tr.box for tr in carried], t)
+            self._detected_at = {tr.id: self._detected_at[tr.id] for tr in tracks if tr.id in self._detected_at}
+            self._detected_at.update((tr.id, t) for tr in tracks[:len(boxes)])
             self._detections += 1
             cycle = self.schedule.cycle_length(frame.shape)
             self._cycle_times = (self._cycle_times + [t])[-cycle:]
@@ -191,6 +196,23 @@ class CameraWorker(threading.Thread):
             self._base_cost = _ema(self._base_cost, cost)
         elapsed = time.monotonic() - self.started_at
         self.fps = self.frames / elapsed if elapsed > 0 else 0.0
+
+    def _carried(self, region: tuple[int, int, int, int] | None, shape: tuple[int, ...], t: float) -> list[Track]:
+        """Tracks outside the region looked at now whose own region found them within the last cycle.
+
+        The tracker drops a track unseen for max_age (0.7 s), less than a rotation takes when detection
+        runs on every 4th frame; carrying their boxes keeps a seated class's tracks (and votes) alive
+        until their own region is looked at again. A face that left is not found there and expires.
+        """
+        if region is None:
+            return []
+        x, y, w, h = region
+        full_cycle = len(self._cycle_times) >= self.schedule.cycle_length(shape)
+        since = self._cycle_times[0] if full_cycle else float("-inf")
+        return [tr for tr in self.tracker.tracks.values()
+                if not (x <= (tr.box.x1 + tr.box.x2) / 2 < x + w and y <= (tr.box.y1 + tr.box.y2) / 2 < y + h)
+                and self._detected_at.get(tr.id, float("-inf")) >= since
+                and t - tr.last_seen <= self.tracker.max_age_seconds]
 
     def _should_detect(self) -> bool:
         """Detect on every frame if the loop keeps up, otherwise on every n-th (tracks hold in between)."""
@@ -320,6 +342,7 @@ class CameraWorker(threading.Thread):
             "too_small": sum(1 for tr in tracks if rec.too_small(tr)),
             "recognitions": rec.recognitions, "recognition_seconds": round(rec.seconds, 2),
             "embed_process": rec.child is not None and rec.child.ready,
+            "frames_while_embedding": rec.frames_while_embedding,
         }
 
 

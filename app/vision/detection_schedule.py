@@ -46,6 +46,11 @@ class DetectionSchedule:
         h, w = shape[:2]
         return [None, *_tile_grid(w, h, self.tiles, TILE_OVERLAP)]
 
+    def region(self, shape: tuple[int, ...], k: int) -> Region | None:
+        """The region the k-th detection looks at (None: the whole frame)."""
+        regions = self.regions(shape)
+        return regions[k % len(regions)]
+
     def cycle_length(self, shape: tuple[int, ...]) -> int:
         """Detections needed before every part of the frame has been looked at once."""
         return len(self.regions(shape))
@@ -62,8 +67,7 @@ class DetectionSchedule:
             for region in _tile_grid(w, h, self.tiles, TILE_OVERLAP):
                 boxes += detector.detect_region(frame, region)
             return _best_first_distinct(boxes)
-        regions = self.regions(frame.shape)
-        return detector.detect_region(frame, regions[k % len(regions)])
+        return detector.detect_region(frame, self.region(frame.shape, k))
 
 
 def _best_first_distinct(boxes: list[FaceBox], max_iou: float = 0.3) -> list[FaceBox]:

@@ -37,6 +37,7 @@ class LiveRecognition:
         self.seconds = 0.0  # time the camera thread spent recognising
         self.in_flight: set[int] = set()
         self.child_cost: float | None = None  # seconds a face in the child, running average
+        self.frames_while_embedding = 0  # frames the loop handled while the child worked: the point of it
 
     def start(self) -> None:
         """Start the child process if configured (it loads its models in the background)."""
@@ -59,6 +60,7 @@ class LiveRecognition:
         decisions: list[Decision] = []
         child = self._child_ready()
         if child is not None:
+            self.frames_while_embedding += child.busy is not None
             done = child.poll()
             if done is not None:
                 (job_t, ids, chips), vectors, seconds = done

@@ -49,10 +49,21 @@ class RecognitionBudget:
             self.cost_per_face += COST_SMOOTHING * (per_face - self.cost_per_face)
 
 
+# An undecided track with this many recognitions and still no decision is ambiguous: it goes behind
+# the others instead of taking every slot.
+STUCK_RECOGNITIONS = 8
+
+
 def priority(track: Track) -> tuple[int, int, float]:
-    """Sort key: undecided tracks first, among them those with the fewest recognitions (the newest), then newest."""
-    rank = 0 if track.state == PENDING else (2 if track.state == KNOWN else 1)
-    return rank, track.recognitions, -track.first_seen
+    """Sort key: undecided tracks first; among them those already being voted on (most votes first, so a
+    decision lands inside the tracker's vote window even when only a few faces a second can be embedded),
+    then new ones (newest first), then ambiguous ones; undecided-unknown re-checks next, decided last."""
+    if track.state == PENDING:
+        n = track.recognitions
+        if 0 < n < STUCK_RECOGNITIONS:
+            return 0, -n, -track.first_seen
+        return (1 if n == 0 else 2), 0, -track.first_seen
+    return (4 if track.state == KNOWN else 3), track.recognitions, -track.first_seen
 
 
 def pick(tracks: Iterable[Track], n: int) -> list[Track]:
