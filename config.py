@@ -80,8 +80,10 @@ class Config:
     CAMERA_RECOGNITION_BUDGET_MS = float(os.environ.get("CAMERA_RECOGNITION_BUDGET_MS", 25))
     # Costly features (dlib) are embedded in a child process on the second core (dlib holds the GIL).
     CAMERA_EMBED_PROCESS = _env_bool("CAMERA_EMBED_PROCESS", True)
-    # Faces narrower than this (px) are tracked and shown but not judged (0 = judge every face).
-    CAMERA_MIN_FACE_PX = int(os.environ.get("CAMERA_MIN_FACE_PX", 0))
+    # Faces narrower than this (px) are tracked and shown but not judged (0 = judge every face; -1 = by feature
+    # kind: 70 for pixels, whose 40-60 px faces score under the threshold and would be reported as strangers, 0 for
+    # dlib, which names 40-60 px faces as well as large ones; bench/RESULTS.md "Issue 12").
+    CAMERA_MIN_FACE_PX = int(os.environ.get("CAMERA_MIN_FACE_PX", -1))
 
     MAIL_ENABLED = _env_bool("MAIL_ENABLED", True)
     MAIL_HOST = os.environ.get("MAIL_HOST", "localhost")

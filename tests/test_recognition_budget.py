@@ -67,3 +67,24 @@ def test_live_view_names_are_about_20_px_tall_at_720p_and_the_header_counts_face
     assert (frame == 128).all()  # the input frame is left alone
     assert (out[:40, :200] == 0).any() and (out[:40, :200] == 255).any()  # the black header with white text
     assert (out[395:445, 595:645] != 128).any()  # the small face's box is drawn
+
+
+def test_faces_under_the_minimum_size_are_tracked_but_never_judged():
+    from app.vision.features import get_extractor
+    from app.vision.live_recognition import LiveRecognition
+    from app.vision.tracker import Tracker
+
+    tracker = Tracker()
+    tracker.update([FaceBox(10, 10, 50, 50, 0.9)], 0.0)  # a 40 px face
+    live = LiveRecognition(get_extractor("pixels"), budget_ms=25, min_face_px=70)
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    assert live.step(frame, 0.0, tracker, 0.0, recognizer=None, blas=None) == []
+    assert live.recognitions == 0 and live.too_small(next(iter(tracker.tracks.values())))
+
+
+def test_the_minimum_face_size_follows_the_feature_kind_unless_set():
+    from app.attendance.camera_service import PIXELS_MIN_FACE_PX, min_face_px
+
+    assert min_face_px({"CAMERA_MIN_FACE_PX": -1}, "pixels") == PIXELS_MIN_FACE_PX
+    assert min_face_px({"CAMERA_MIN_FACE_PX": -1}, "dlib") == 0
+    assert min_face_px({"CAMERA_MIN_FACE_PX": 50}, "dlib") == 50

@@ -90,7 +90,7 @@ class CameraService:
             view=view,
             recognition_budget_ms=float(config.get("CAMERA_RECOGNITION_BUDGET_MS", 25)),
             embed_process=bool(config.get("CAMERA_EMBED_PROCESS", True)),
-            min_face_px=int(config.get("CAMERA_MIN_FACE_PX", 0)),
+            min_face_px=min_face_px(config, extractor.name),
         )
         # Only now, with everything able to run, does the session row exist.
         try:
@@ -146,6 +146,19 @@ class CameraService:
 def camera_detector_config(config: Any) -> dict[str, Any]:
     """The app config with the live loop's own tile setting (tiles cost ~5x per frame; see bench/RESULTS.md)."""
     return {**config, "DETECTOR_TILES": int(config.get("CAMERA_DETECTOR_TILES", 1))}
+
+
+# Pixel features lose small faces: at 40-60 px wide they score under the calibrated threshold (called
+# strangers), at 80+ px they are named (bench/RESULTS.md "Issue 12"); dlib embeddings name both.
+PIXELS_MIN_FACE_PX = 70
+
+
+def min_face_px(config: Any, features: str) -> int:
+    """CAMERA_MIN_FACE_PX, or by feature kind when it is -1 (the default)."""
+    value = int(config.get("CAMERA_MIN_FACE_PX", -1))
+    if value >= 0:
+        return value
+    return PIXELS_MIN_FACE_PX if features == "pixels" else 0
 
 
 def camera_service(app: Flask) -> CameraService:
