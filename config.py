@@ -92,6 +92,18 @@ class Config:
     # Detector tiles in the live loop (see DETECTOR_TILES): 1 keeps up with 30 fps on 2 cores and marks within
     # 1 s (bench/RESULTS.md); 2 finds faces half as small at ~5x the cost (detects on fewer frames, marks later).
     CAMERA_DETECTOR_TILES = int(os.environ.get("CAMERA_DETECTOR_TILES", 1))
+    # What the camera sees (the Start form can change it per session): "doorway" = people close to the camera,
+    # whole frame every detection; "classroom" = a wide view of a seated class, one tile per detection in
+    # rotation, faces down to ~40 px in 720p (bench/RESULTS.md "Issue 12").
+    CAMERA_VIEW = os.environ.get("CAMERA_VIEW", "doorway")
+    # Average time per frame the loop spends recognising (ms): with 30 faces the live view and tracks keep going.
+    CAMERA_RECOGNITION_BUDGET_MS = float(os.environ.get("CAMERA_RECOGNITION_BUDGET_MS", 25))
+    # Costly features (dlib) are embedded in a child process on the second core (dlib holds the GIL).
+    CAMERA_EMBED_PROCESS = _env_bool("CAMERA_EMBED_PROCESS", True)
+    # Faces narrower than this (px) are tracked and shown but not judged (0 = judge every face; -1 = by feature
+    # kind: 70 for pixels, whose 40-60 px faces score under the threshold and would be reported as strangers, 0 for
+    # dlib, which names 40-60 px faces as well as large ones; bench/RESULTS.md "Issue 12").
+    CAMERA_MIN_FACE_PX = int(os.environ.get("CAMERA_MIN_FACE_PX", -1))
 
     MAIL_ENABLED = _env_bool("MAIL_ENABLED", True)
     MAIL_HOST = os.environ.get("MAIL_HOST", "localhost")

@@ -11,6 +11,7 @@ from flask import Flask
 
 from ..pipeline import new_detector, recognizer_path
 from ..vision.camera import CameraWorker, WorkerSettings
+from ..vision.detection_schedule import VIEWS
 from ..vision.detector import DetectorError
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
@@ -35,8 +36,12 @@ class CameraService:
         self._workers: dict[int, CameraWorker] = {}
         self._sources: dict[str, int] = {}  # source key -> session id (or 0 while starting)
 
-    def start(self, course_id: int, source_text: str, teacher_id: int | None = None, email: bool = True) -> int:
+    def start(self, course_id: int, source_text: str, teacher_id: int | None = None, email: bool = True,
+              view: str | None = None) -> int:
         """Open the camera, create the session and start its worker; returns the session id."""
+        view = view or str(self.app.config.get("CAMERA_VIEW", "doorway"))
+        if view not in VIEWS:
+            raise AttendanceError(f"unknown camera view {view!r}; choose one of {', '.join(VIEWS)}")
         course = service.course_for_start(course_id, teacher_id)
         try:
             kind, target = parse_source(source_text)
@@ -51,14 +56,14 @@ class CameraService:
                                       "stop that session first or choose another camera")
             self._sources[key] = 0
         try:
-            return self._start(course, key, source_text, email)
+            return self._start(course, key, source_text, email, view)
         except BaseException:
             with self._lock:
                 if self._sources.get(key) == 0:
                     del self._sources[key]
             raise
 
-    def _start(self, course: Any, key: str, source_text: str, email: bool) -> int:
+    def _start(self, course: Any, key: str, source_text: str, email: bool, view: str) -> int:
         config = self.app.config
         path = recognizer_path(config, course.id, course.recognizer_version)
         try:
@@ -95,6 +100,10 @@ class CameraService:
             retry_max_seconds=float(config["CAMERA_RETRY_MAX_SECONDS"]),
             email_unknown=email,
             recognizer_path=path,
+            view=view,
+            recognition_budget_ms=float(config.get("CAMERA_RECOGNITION_BUDGET_MS", 25)),
+            embed_process=bool(config.get("CAMERA_EMBED_PROCESS", True)),
+            min_face_px=min_face_px(config, extractor.name),
         )
         # Only now, with everything able to run, does the session row exist.
         try:
@@ -150,6 +159,19 @@ class CameraService:
 def camera_detector_config(config: Any) -> dict[str, Any]:
     """The app config with the live loop's own tile setting (tiles cost ~5x per frame; see bench/RESULTS.md)."""
     return {**config, "DETECTOR_TILES": int(config.get("CAMERA_DETECTOR_TILES", 1))}
+
+
+# Pixel features lose small faces: at 40-60 px wide they score under the calibrated threshold (called
+# strangers), at 80+ px they are named (bench/RESULTS.md "Issue 12"); dlib embeddings name both.
+PIXELS_MIN_FACE_PX = 70
+
+
+def min_face_px(config: Any, features: str) -> int:
+    """CAMERA_MIN_FACE_PX, or by feature kind when it is -1 (the default)."""
+    value = int(config.get("CAMERA_MIN_FACE_PX", -1))
+    if value >= 0:
+        return value
+    return PIXELS_MIN_FACE_PX if features == "pixels" else 0
 
 
 def camera_service(app: Flask) -> CameraService:

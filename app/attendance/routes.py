@@ -42,7 +42,7 @@ def start():
     try:
         source = source_from_form(request.form, request.files.get("video_file"), current_app.config)
         session_id = camera_service(current_app._get_current_object()).start(
-            course_id or 0, source, teacher_id=current_user.id, email=True)
+            course_id or 0, source, teacher_id=current_user.id, email=True, view=request.form.get("camera_view"))
     except AttendanceError as exc:
         if source is not None:
             discard_upload(source, current_app.config)  # a refused start keeps no uploaded video

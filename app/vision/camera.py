@@ -16,13 +16,15 @@ import cv2
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from .detection_schedule import DetectionSchedule
 from .detector import FaceDetector
 from .events import Finished, Marked, StatusChanged, UnknownSeen
 from .features import FeatureExtractor
-from .preprocess import face_chip
+from .live_recognition import LiveRecognition
+from .live_view import draw_tracks
 from .recognizer import Recognizer, RecognizerError
 from .sources import FrameSource, SourceError
-from .tracker import KNOWN, UNKNOWN, Decision, Tracker
+from .tracker import KNOWN, UNKNOWN, Decision, Track, Tracker
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,10 @@ class WorkerSettings:
     retry_max_seconds: float = 30.0
     email_unknown: bool = True
     recognizer_path: Path | None = None  # watched for a retrained version
+    view: str = "doorway"  # detection_schedule.VIEWS: whole frame each detection, or one region in turn
+    recognition_budget_ms: float = 0.0  # average recognition time per frame; 0 = recognise every wanted face
+    embed_process: bool = False  # costly features (dlib) embedded in a child process on the other core
+    min_face_px: int = 0  # smaller faces are tracked and shown but not judged
 
 
 class CameraWorker(threading.Thread):
@@ -78,6 +84,12 @@ class CameraWorker(threading.Thread):
         self._recognizer_mtime = _mtime(settings.recognizer_path)
         self._next_reload_check = 0.0
         self._skipped_reload: tuple[Path, float] | None = None
+        self.schedule = DetectionSchedule(settings.view)
+        self.recognition = LiveRecognition(extractor, settings.recognition_budget_ms, settings.embed_process,
+                                           settings.min_face_px)
+        self._detections = 0
+        self._cycle_times: list[float] = []  # times of the detections of the current schedule cycle
+        self._detected_at: dict[int, float] = {}  # track id -> last time a detector box (not a carried one) matched it
 
     # ----- thread ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -89,6 +101,7 @@ class CameraWorker(threading.Thread):
             # The first forward pass of a cv2.dnn net is several times slower; keep it out of the timing.
             detector.detect(np.zeros((64, 64, 3), np.uint8))
             blas = ThreadpoolController()
+            self.recognition.start()
             self._connect()
             while not self.stop_event.is_set():
                 item = self._read()
@@ -111,6 +124,7 @@ class CameraWorker(threading.Thread):
             log.exception("session %s: camera loop failed", self.settings.session_id)
         finally:
             self.source.close()
+            self.recognition.close()
             self.ended_at = time.monotonic()
             self._set_status(final, message)
             try:
@@ -173,19 +187,21 @@ class CameraWorker(threading.Thread):
         if detected:
             self.frames_analysed += 1
             self._since_detect = 0
-            tracks = self.tracker.update(detector.detect(frame), t)
-            wanted = [tr for tr in tracks if self.tracker.wants_recognition(tr)]
-            if wanted:
-                chips = [face_chip(frame, tr.box) for tr in wanted]
-                # One BLAS thread: the detector already uses the other core (FACTS: 4.9 ms -> 1.2 ms).
-                with blas.limit(limits=1, user_api="blas"):
-                    predictions = self.recognizer.predict(self.extractor.from_chips(chips))
-                for track, prediction, chip in zip(wanted, predictions, chips):
-                    decision = self.tracker.vote(track, prediction, t, chip)
-                    if decision is not None:
-                        self._emit(decision, t)
+            boxes = self.schedule.detect(detector, frame, self._detections)
+            carried = self._carried(self.schedule.region(frame.shape, self._detections), frame.shape, t)
+            tracks = self.tracker.update(boxes + [tr.box for tr in carried], t)
+            self._detected_at = {tr.id: self._detected_at[tr.id] for tr in tracks if tr.id in self._detected_at}
+            self._detected_at.update((tr.id, t) for tr in tracks[:len(boxes)])
+            self._detections += 1
+            cycle = self.schedule.cycle_length(frame.shape)
+            self._cycle_times = (self._cycle_times + [t])[-cycle:]
         else:
             self._since_detect += 1
+        # Tracks seen in the last full detection cycle have a usable box on this frame; the budget
+        # decides how many of them are recognised now (the rest wait for a later frame).
+        fresh_since = self._cycle_times[0] if self._cycle_times else t
+        for decision in self.recognition.step(frame, t, self.tracker, fresh_since, self.recognizer, blas):
+            self._emit(decision, t)
         self._publish(frame)
         cost = time.perf_counter() - start
         if detected:
@@ -194,6 +210,23 @@ class CameraWorker(threading.Thread):
             self._base_cost = _ema(self._base_cost, cost)
         elapsed = time.monotonic() - self.started_at
         self.fps = self.frames / elapsed if elapsed > 0 else 0.0
+
+    def _carried(self, region: tuple[int, int, int, int] | None, shape: tuple[int, ...], t: float) -> list[Track]:
+        """Tracks outside the region looked at now whose own region found them within the last cycle.
+
+        The tracker drops a track unseen for max_age (0.7 s), less than a rotation takes when detection
+        runs on every 4th frame; carrying their boxes keeps a seated class's tracks (and votes) alive
+        until their own region is looked at again. A face that left is not found there and expires.
+        """
+        if region is None:
+            return []
+        x, y, w, h = region
+        full_cycle = len(self._cycle_times) >= self.schedule.cycle_length(shape)
+        since = self._cycle_times[0] if full_cycle else float("-inf")
+        return [tr for tr in self.tracker.tracks.values()
+                if not (x <= (tr.box.x1 + tr.box.x2) / 2 < x + w and y <= (tr.box.y1 + tr.box.y2) / 2 < y + h)
+                and self._detected_at.get(tr.id, float("-inf")) >= since
+                and t - tr.last_seen <= self.tracker.max_age_seconds]
 
     def _should_detect(self) -> bool:
         """Detect on every frame if the loop keeps up, otherwise on every n-th (tracks hold in between)."""
@@ -285,19 +318,9 @@ class CameraWorker(threading.Thread):
             self._lock.notify_all()
 
     def annotate(self, frame: np.ndarray) -> np.ndarray:
-        """A copy of the frame with each live track's box and name (or "unknown")."""
-        out = frame.copy()
-        for track in list(self.tracker.tracks.values()):
-            if track.state == KNOWN:
-                colour, text = (0, 170, 0), self.settings.names.get(track.label, str(track.label))
-            elif track.state == UNKNOWN:
-                colour, text = (0, 0, 220), "unknown"
-            else:
-                colour, text = (0, 200, 230), "..."
-            b = track.box
-            cv2.rectangle(out, (b.x1, b.y1), (b.x2, b.y2), colour, 2)
-            cv2.putText(out, text, (b.x1, max(12, b.y1 - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.55, colour, 2)
-        return out
+        """A copy of the frame with each live track's box and name, and how many faces are in view and decided."""
+        return draw_tracks(frame, list(self.tracker.tracks.values()), self.settings.names,
+                           self.recognition.too_small)
 
     def latest_jpeg(self, after_seq: int = 0, timeout: float = 1.0) -> tuple[bytes | None, int]:
         """The newest annotated JPEG newer than after_seq (waits up to timeout); marks a viewer."""
@@ -320,6 +343,20 @@ class CameraWorker(threading.Thread):
             "seconds_to_first_mark": first, "mark_delays": [round(d, 3) for d in delays],
             "dropped_frames": int(getattr(self.source, "dropped", 0)), "dropped_events": self.dropped_events,
             "detect_every": self.settings.detect_every or self.detect_every(),
+            **self._view_stats(),
+        }
+
+    def _view_stats(self) -> dict[str, Any]:
+        """Faces in view, decided, too small; recognition work and where it ran."""
+        tracks = list(self.tracker.tracks.values())
+        rec = self.recognition
+        return {
+            "view": self.settings.view, "faces_in_view": len(tracks),
+            "decided": sum(1 for tr in tracks if tr.state in (KNOWN, UNKNOWN)),
+            "too_small": sum(1 for tr in tracks if rec.too_small(tr)),
+            "recognitions": rec.recognitions, "recognition_seconds": round(rec.seconds, 2),
+            "embed_process": rec.child is not None and rec.child.ready,
+            "frames_while_embedding": rec.frames_while_embedding,
         }
 
 

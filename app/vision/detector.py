@@ -106,6 +106,25 @@ class FaceDetector:
             boxes.sort(key=lambda b: b.confidence, reverse=True)
         return [_drop_overlaps(boxes) for boxes in result]
 
+    def detect_region(self, frame: np.ndarray, region: tuple[int, int, int, int] | None = None,
+                      blob_size: tuple[int, int] | None = None) -> list[FaceBox]:
+        """Faces inside region (x, y, w, h) of a frame at a given blob size, in frame coordinates.
+
+        A box touching an edge of the region that is not the frame's edge is a face cut in two:
+        dropped, because the schedule's overlapping regions hold it whole (see detection_schedule).
+        """
+        frame = _as_bgr(frame)
+        fh, fw = frame.shape[:2]
+        x, y, w, h = region or (0, 0, fw, fh)
+        saved, self.blob_size = self.blob_size, blob_size or self.blob_size
+        try:
+            found = self.detect_batch([frame[y:y + h, x:x + w]])[0]
+        finally:
+            self.blob_size = saved
+        return [FaceBox(b.x1 + x, b.y1 + y, b.x2 + x, b.y2 + y, b.confidence) for b in found
+                if not ((b.x1 == 0 and x > 0) or (b.y1 == 0 and y > 0)
+                        or (b.x2 == w and x + w < fw) or (b.y2 == h and y + h < fh))]
+
     def detect_padded(self, image: np.ndarray, pad_fraction: float = 0.4) -> list[FaceBox]:
         """Faces in a still photo; pads it first so tight face crops are found (see FACTS)."""
         bgr = _as_bgr(image)

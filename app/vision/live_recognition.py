@@ -1,0 +1,125 @@
+"""The live loop's recognitions: which tracks, how many per frame (the budget), inline or in a child process."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from .embedding_process import EmbeddingProcess
+from .features import FeatureExtractor
+from .preprocess import face_chip
+from .recognition_budget import RecognitionBudget, pick
+from .recognizer import Recognizer
+from .tracker import Decision, Track, Tracker
+
+log = logging.getLogger(__name__)
+
+# A child-process job holds about this much work: small enough that the next pick sees fresh
+# priorities, large enough that the pipe's overhead (~1 ms a chip) stays negligible.
+JOB_SECONDS = 0.3
+
+
+class LiveRecognition:
+    """Recognises the most urgent fresh tracks of each frame within a time budget, and votes the results."""
+
+    def __init__(self, extractor: FeatureExtractor, budget_ms: float = 0.0, embed_process: bool = False,
+                 min_face_px: int = 0) -> None:
+        self.extractor = extractor
+        self.budget = RecognitionBudget(budget_ms / 1000.0) if budget_ms > 0 else None
+        # Pixels cost ~1 ms a face: a process would cost more in copying than it saves.
+        self.use_process = embed_process and extractor.name != "pixels" and (os.cpu_count() or 1) >= 2
+        self.min_face_px = min_face_px
+        self.child: EmbeddingProcess | None = None
+        self.recognitions = 0
+        self.seconds = 0.0  # time the camera thread spent recognising
+        self.in_flight: set[int] = set()
+        self.child_cost: float | None = None  # seconds a face in the child, running average
+        self.frames_while_embedding = 0  # frames the loop handled while the child worked: the point of it
+
+    def start(self) -> None:
+        """Start the child process if configured (it loads its models in the background)."""
+        if self.use_process and self.child is None:
+            self.child = EmbeddingProcess(self.extractor.name)
+
+    def close(self) -> None:
+        """Stop the child process."""
+        if self.child is not None:
+            self.child.close()
+            self.child = None
+
+    def too_small(self, track: Track) -> bool:
+        """Faces below min_face_px are tracked but never judged (their votes would be mostly wrong)."""
+        return bool(self.min_face_px) and min(track.box.width, track.box.height) < self.min_face_px
+
+    def step(self, frame: np.ndarray, t: float, tracker: Tracker, fresh_since: float, recognizer: Recognizer,
+             blas: Any) -> list[Decision]:
+        """Collect finished child work, then recognise what the budget allows on this frame; the decisions made."""
+        decisions: list[Decision] = []
+        child = self._child_ready()
+        if child is not None:
+            self.frames_while_embedding += child.busy is not None
+            done = child.poll()
+            if done is not None:
+                (job_t, ids, chips), vectors, seconds = done
+                self.in_flight.clear()
+                per_face = seconds / max(1, len(ids))
+                self.child_cost = per_face if self.child_cost is None else 0.7 * self.child_cost + 0.3 * per_face
+                if vectors is not None:
+                    tracks = [tracker.tracks.get(i) for i in ids]
+                    decisions += self._vote(tracker, recognizer, blas, vectors, tracks, chips, job_t)
+        candidates = [tr for tr in list(tracker.tracks.values())
+                      if tr.last_seen >= fresh_since and tr.id not in self.in_flight
+                      and not self.too_small(tr) and tracker.wants_recognition(tr)]
+        if not candidates:
+            return decisions
+        if child is not None:
+            if child.busy is None:
+                chosen = pick(candidates, max(1, int(JOB_SECONDS / max(self.child_cost or 0.1, 1e-3))))
+                chips = [face_chip(frame, tr.box) for tr in chosen]
+                if child.submit((t, [tr.id for tr in chosen], chips), chips):
+                    self.in_flight = {tr.id for tr in chosen}
+            return decisions
+        n = self.budget.allowance() if self.budget else len(candidates)
+        chosen = pick(candidates, n)
+        if not chosen:
+            return decisions
+        start = time.perf_counter()
+        chips = [face_chip(frame, tr.box) for tr in chosen]
+        vectors = self.extractor.from_chips(chips)
+        decisions += self._vote(tracker, recognizer, blas, vectors, chosen, chips, t)
+        spent = time.perf_counter() - start
+        self.seconds += spent
+        if self.budget:
+            self.budget.spend(len(chosen), spent)
+        return decisions
+
+    def _child_ready(self) -> EmbeddingProcess | None:
+        """The child process once it has loaded its models; until then (or if it failed) work stays inline."""
+        child = self.child
+        if child is None:
+            return None
+        child.check()
+        if child.failed:
+            log.warning("embedding process unavailable (%s); embedding in the camera thread", child.failed)
+            self.close()
+            self.in_flight.clear()
+            return None
+        return child if child.ready else None
+
+    def _vote(self, tracker: Tracker, recognizer: Recognizer, blas: Any, vectors: np.ndarray,
+              tracks: list[Track | None], chips: list[np.ndarray], t: float) -> list[Decision]:
+        """Predict a batch and give each live track its vote."""
+        # One BLAS thread: the detector already uses the other core (FACTS: 4.9 ms -> 1.2 ms).
+        with blas.limit(limits=1, user_api="blas"):
+            predictions = recognizer.predict(vectors)
+        self.recognitions += len(tracks)
+        decisions = []
+        for track, prediction, chip in zip(tracks, predictions, chips):
+            if track is not None and track.id in tracker.tracks:  # it may have expired meanwhile
+                decision = tracker.vote(track, prediction, t, chip)
+                if decision is not None:
+                    decisions.append(decision)
+        return decisions
