@@ -168,6 +168,7 @@ class UnknownSighting(db.Model):
     score: Mapped[float | None] = mapped_column(Float)
     snapshot: Mapped[str | None] = mapped_column(String(200))
     emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+    stranger: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 1, 2, ... per session
 
     session: Mapped[AttendanceSession] = relationship(back_populates="sightings")
 
