@@ -73,12 +73,15 @@ def test_unknown_after_n_unknown_frames_then_rechecked_every_recheck_seconds():
     assert tr.wants_recognition(t)
 
 
-def test_unknown_needs_judgeable_faces():
+def test_only_judgeable_faces_decide():
     tr = Tracker(confirm_frames=3, unknown_frames=3)
-    (t,) = tr.update([box(0)], 0.0)
-    for i in range(8):  # a small blurry bystander: never evidence of a stranger
-        assert tr.vote(t, UNSURE, i * 0.1, judgeable=False) is None
-    assert t.state == PENDING
+    a, b = tr.update([box(0), box(300)], 0.0)
+    for i in range(8):  # a small blurry bystander: evidence of neither a stranger nor a student
+        assert tr.vote(a, UNSURE, i * 0.1, judgeable=False) is None
+        assert tr.vote(b, known(4), i * 0.1, judgeable=False) is None
+    assert a.state == PENDING and b.state == PENDING
+    assert tr.vote(b, known(4), 0.8) is None and tr.vote(b, known(4), 0.9) is None
+    assert tr.vote(b, known(4), 1.0).label == 4  # three judgeable frames
 
 
 def test_mostly_known_face_is_not_called_unknown():

@@ -175,8 +175,8 @@ class CameraWorker(threading.Thread):
                     features = self.extractor.from_chips(chips)
                     predictions = self.recognizer.predict(features)
                 for track, prediction, chip, feature in zip(wanted, predictions, chips, features):
-                    # Only a face good enough to judge is evidence of a stranger (a blurry bystander is not).
-                    judgeable = prediction.label is not None or unjudgeable_reason(frame, track.box) is None
+                    # Only a face good enough to judge is evidence (a small blurry bystander is not).
+                    judgeable = unjudgeable_reason(frame, track.box) is None
                     decision = self.tracker.vote(track, prediction, t, chip, feature, judgeable)
                     if decision is not None:
                         self._emit(decision, t)
@@ -316,7 +316,7 @@ class CameraWorker(threading.Thread):
             "status": self.status, "message": self.message, "frames": self.frames,
             "frames_analysed": self.frames_analysed, "fps": round(self.fps, 1), "errors": self.errors,
             "marked": [m.student_id for m in self.marks], "unknown": self.unknowns, "strangers": len(self.strangers),
-            "track_splits": self.tracker.splits,
+            "track_splits": self.tracker.splits, "faces_seen": self.tracker.detections,
             "seconds_to_first_mark": first, "mark_delays": [round(d, 3) for d in delays],
             "dropped_frames": int(getattr(self.source, "dropped", 0)), "dropped_events": self.dropped_events,
             "detect_every": self.settings.detect_every or self.detect_every(),

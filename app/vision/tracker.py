@@ -89,11 +89,13 @@ class Tracker:
         self.split_after = max(1, split_after)
         self.tracks: dict[int, Track] = {}
         self.splits = 0
+        self.detections = 0  # boxes seen so far (all tracks)
         self._next_id = 1
 
     def update(self, boxes: list[FaceBox], t: float) -> list[Track]:
         """Match this frame's boxes to tracks (new tracks for the rest); one track per box, same order."""
         self._expire(t)
+        self.detections += len(boxes)
         pairs = sorted(
             ((box.iou(track.box), bi, tid) for bi, box in enumerate(boxes) for tid, track in self.tracks.items()),
             reverse=True,
@@ -150,7 +152,7 @@ class Tracker:
         """Add one recognition; returns a Decision when the (possibly split) track is confirmed or goes unknown.
 
         feature: the extractor's vector of this chip (d,); judgeable: the face is good enough to
-        count as evidence of a stranger (an unknown vote on a poor face does not count towards one).
+        count as evidence (a vote on a too small, blurry or cut face counts for no decision).
         """
         unit = normalise(feature) if feature is not None else None
         track = self._split_if_other_face(track, prediction, unit, t)
@@ -169,23 +171,23 @@ class Tracker:
         return self._decide(track, t)
 
     def _decide(self, track: Track, t: float) -> Decision | None:
+        # Only judgeable faces are evidence either way: a small blurry bystander neither marks a
+        # student (pixel features took one for a student they resembled) nor reports a stranger.
+        votes = [v for v in track.votes if v.judgeable]
         counts: dict[int, list[float]] = {}
-        unknown = [v for v in track.votes if v.label is None]
-        for v in track.votes:
+        for v in votes:
             if v.label is not None:
                 counts.setdefault(v.label, []).append(v.score)
-        total = len(track.votes)
         if counts and track.state != KNOWN:
             label, scores = max(counts.items(), key=lambda kv: len(kv[1]))
             # A clear majority of the window: a track flickering between two students marks neither.
-            if len(scores) >= self.confirm_frames and len(scores) >= self.min_share * total:
+            if len(scores) >= self.confirm_frames and len(scores) >= self.min_share * len(votes):
                 track.state, track.label, track.score = KNOWN, label, float(np.median(scores))
                 return self._decision(track, t, track.snapshot)
-        judged = [v for v in unknown if v.judgeable]
-        if (track.state == PENDING and len(judged) >= self.unknown_frames
-                and len(judged) >= self.min_share * total):
+        unknown = [v for v in votes if v.label is None]
+        if track.state == PENDING and len(unknown) >= self.unknown_frames and len(unknown) >= self.min_share * len(votes):
             track.state = UNKNOWN
-            track.score = float(np.median([v.score for v in judged]))
+            track.score = float(np.median([v.score for v in unknown]))
             return self._decision(track, t, track.face_shot if track.face_shot is not None else track.snapshot)
         return None
 
