@@ -68,7 +68,7 @@ def enroll(app, cast: Cast, features: str, teacher_email: str = "bench@example.o
         students = {}
         for i, person in enumerate(cast.enrolled, start=1):
             student = create_student(course, f"Student {person}", f"R{i:03d}", None)
-            result = enroll_image_files(student.id, cast.enroll_images[person], app.config)
+            result = enroll_image_files(student.id, uploadable(cast.enroll_images[person], app.config), app.config)
             if accepted is not None:
                 accepted[person] = result.accepted
             students[student.id] = person
@@ -76,6 +76,22 @@ def enroll(app, cast: Cast, features: str, teacher_email: str = "bench@example.o
         course_id = db.session.get(Course, course.id).id
         db.session.remove()
     return course_id, students
+
+
+def uploadable(paths: list[Path], config: Any) -> list[Path]:
+    """The photos as a teacher could upload them: PGM (ORL) converted to PNG, the rest as they are."""
+    import cv2
+
+    out = []
+    for path in paths:
+        if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+            out.append(path)
+            continue
+        target = Path(config["UPLOAD_DIR"]) / "converted" / f"{path.parent.name}_{path.stem}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(target), cv2.imread(str(path), cv2.IMREAD_COLOR))
+        out.append(target)
+    return out
 
 
 @dataclass
