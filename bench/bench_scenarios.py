@@ -132,6 +132,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="Print only; leave RESULTS.md alone.")
     parser.add_argument("--save", type=Path, help="Also keep the rows as JSON (to --merge runs made in parallel).")
     parser.add_argument("--merge", type=Path, nargs="+", help="Render saved runs instead of running.")
+    parser.add_argument("--notes", type=Path, help="A Markdown file appended to the section (the reading of the rows).")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     results: dict = {}
@@ -159,6 +160,8 @@ def main() -> None:
              "rows": [{"name": n, "score": dataclasses.asdict(s), "seconds": sec} for n, s, sec in rows]}
             for (d, f), rows in results.items()]}, indent=1))
     body = render(results, accepted, machine_line(), "`; `".join(commands))
+    if args.notes:
+        body += "\n\n" + args.notes.read_text().strip()
     print(body)
     if not args.no_write:
         replace_section("scenarios", "Issue 10: live scenarios (bench_scenarios.py)", body)
