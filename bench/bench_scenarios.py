@@ -159,7 +159,10 @@ def main() -> None:
             {"dataset": d, "features": f, "accepted": accepted[(d, f)],
              "rows": [{"name": n, "score": dataclasses.asdict(s), "seconds": sec} for n, s, sec in rows]}
             for (d, f), rows in results.items()]}, indent=1))
-    body = render(results, accepted, machine_line(), "`; `".join(commands))
+    machine = machine_line()
+    if args.merge:
+        machine = f"(rendered from saved runs) {machine}; the load while the rows ran is in the notes below"
+    body = render(results, accepted, machine, "`; `".join(commands))
     if args.notes:
         body += "\n\n" + args.notes.read_text().strip()
     print(body)
