@@ -82,7 +82,8 @@ class Config:
     CAMERA_VIDEO_DIR = _env_path("CAMERA_VIDEO_DIR", Path(INSTANCE_DIR) / "videos")
     CAMERA_CONFIRM_FRAMES = int(os.environ.get("CAMERA_CONFIRM_FRAMES", 3))
     CAMERA_CONFIRM_WINDOW_SECONDS = float(os.environ.get("CAMERA_CONFIRM_WINDOW_SECONDS", 2.0))
-    CAMERA_UNKNOWN_COOLDOWN_SECONDS = float(os.environ.get("CAMERA_UNKNOWN_COOLDOWN_SECONDS", 300))
+    # One email per stranger (tracks of one person are grouped); past this many in a session, one summary.
+    CAMERA_UNKNOWN_MAX_EMAILS = int(os.environ.get("CAMERA_UNKNOWN_MAX_EMAILS", 5))
     CAMERA_DETECT_EVERY = int(os.environ.get("CAMERA_DETECT_EVERY", 0))  # 0 = adapt to the camera rate
     CAMERA_RETRY_MAX_SECONDS = float(os.environ.get("CAMERA_RETRY_MAX_SECONDS", 30))
     # Frames a face must stay unrecognised before it counts as one unknown sighting (and alert).
@@ -114,6 +115,7 @@ class Config:
     MAIL_SSL = _env_bool("MAIL_SSL", False)
     MAIL_STARTTLS = _env_bool("MAIL_STARTTLS", True)
     MAIL_RETRY_MAX_SECONDS = float(os.environ.get("MAIL_RETRY_MAX_SECONDS", 600))
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 8))  # then "failed", shown on Settings
 
     # Flood limits (Flask-Limiter syntax): over them a request gets 429 + Retry-After at once, nobody waits.
     # Every login POST counts (a school behind one NAT address shares the per-address allowance).

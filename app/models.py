@@ -217,6 +217,7 @@ class UnknownSighting(db.Model):
     review: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")  # pending|student|stranger|ignored
     reviewed_student_id: Mapped[int | None] = mapped_column(Integer)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stranger: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 1, 2, ... per session
 
     session: Mapped[AttendanceSession] = relationship(back_populates="sightings")
 

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
+import re
 import threading
 from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -19,6 +23,12 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
 FIRST_RETRY_SECONDS = 5.0
 BATCH = 20
+DEFAULT_MAX_ATTEMPTS = 8  # MAIL_MAX_ATTEMPTS: then the message is "failed" and the teacher sees why
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class PermanentMailError(ValueError):
+    """This message can never be sent as it is (no retry helps)."""
 
 
 def enqueue_mail(teacher_id: int | None, to: str, subject: str, body: str,
@@ -32,12 +42,42 @@ def enqueue_mail(teacher_id: int | None, to: str, subject: str, body: str,
     return message
 
 
+def build_message(sender: str, message: OutboxMessage) -> EmailMessage:
+    """The MIME message: plain text only (names teachers type never become HTML), its own Message-ID."""
+    msg = EmailMessage()
+    # A line break in a name must not end the header (or fail the mail forever): headers get one line.
+    msg["Subject"] = one_line(message.subject)
+    msg["From"] = sender
+    msg["To"] = one_line(message.to)
+    msg["Date"] = formatdate(localtime=False)
+    # Unique per mail: yagmail's default Message-ID is the same for every alert, so clients hide repeats.
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    msg.set_content(message.body)
+    if message.attachment:
+        path = Path(message.attachment)
+        if not path.is_file():
+            raise FileNotFoundError(f"attachment {path.name} is missing")
+        kind = (mimetypes.guess_type(path.name)[0] or "application/octet-stream").split("/", 1)
+        msg.add_attachment(path.read_bytes(), maintype=kind[0], subtype=kind[1], filename=path.name)
+    return msg
+
+
+def one_line(text: str) -> str:
+    """Text with every control character (line breaks included) turned into one space."""
+    return _CONTROL.sub(" ", text or "").strip()
+
+
 def send_now(config: Mapping[str, Any], message: OutboxMessage) -> None:
     """Deliver one message over SMTP; raises on any failure (the caller records it)."""
     password = config.get("MAIL_PASSWORD") or None
+    sender = config.get("MAIL_SENDER") or config.get("MAIL_USER") or "rollcall@localhost"
+    try:
+        msg = build_message(sender, message)
+    except (ValueError, TypeError) as exc:  # a header the email package refuses: retrying cannot help
+        raise PermanentMailError(f"the message cannot be built: {exc}") from exc
     # Always a password or smtp_skip_login: otherwise yagmail asks the keyring and then prompts.
     smtp = yagmail.SMTP(
-        user=config.get("MAIL_USER") or config.get("MAIL_SENDER") or "rollcall@localhost",
+        user=config.get("MAIL_USER") or sender,
         password=password,
         host=config["MAIL_HOST"],
         port=int(config["MAIL_PORT"]),
@@ -47,14 +87,10 @@ def send_now(config: Mapping[str, Any], message: OutboxMessage) -> None:
         soft_email_validation=False,
     )
     try:
-        attachments = []
-        if message.attachment:
-            path = Path(message.attachment)
-            if not path.is_file():
-                raise FileNotFoundError(f"attachment {path.name} is missing")
-            attachments.append(str(path))
-        # The body goes in as one text part; yagmail would treat a body that names a file as an attachment.
-        smtp.send(to=message.to, subject=message.subject, contents=[message.body], attachments=attachments or None)
+        # yagmail connects (SSL / STARTTLS / login); the message is ours, so nothing is re-encoded as
+        # HTML, and an SMTP error raises here instead of being parked in yagmail's `unsent` list.
+        smtp.login()
+        smtp.smtp.send_message(msg, from_addr=smtp.user, to_addrs=[msg["To"]])
     finally:
         smtp.close()
 
@@ -88,8 +124,17 @@ def _deliver_one(app: Flask, message_id: int) -> int:
     try:
         send_now(app.config, message)
     except Exception as exc:  # noqa: BLE001  (any SMTP/network error means "try again later")
+        message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        max_attempts = int(app.config.get("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+        if isinstance(exc, PermanentMailError) or message.attempts >= max_attempts:
+            # A final state the settings page shows, instead of retrying forever.
+            message.status = "failed"
+            db.session.commit()
+            log.error("mail %s to %s failed for good after %s attempt(s): %s",
+                      message_id, message.to, message.attempts, exc)
+            return 0
         delay = min(FIRST_RETRY_SECONDS * 2 ** (message.attempts - 1), float(app.config["MAIL_RETRY_MAX_SECONDS"]))
-        message.status, message.last_error = "pending", f"{type(exc).__name__}: {exc}"[:1000]
+        message.status = "pending"
         message.next_attempt_at = _now() + timedelta(seconds=delay)
         db.session.commit()
         log.warning("mail %s to %s failed (attempt %s), retry in %.0f s: %s",

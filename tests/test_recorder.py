@@ -79,8 +79,9 @@ def test_mark_present_holds_under_a_race(live_app):
     assert _count(live_app, AttendanceRecord, session_id=session_id) == 1
 
 
-def test_unknown_alerts_respect_the_cooldown_and_no_email(live_app):
+def test_one_email_per_stranger_a_flood_guard_and_no_email(live_app):
     teacher_id, course_id = seed_course(live_app, trained_version=False)
+    live_app.config["CAMERA_UNKNOWN_MAX_EMAILS"] = 2
     with live_app.app_context():
         session_id = service.create_session(course_id, "0", "webcam 0", None)
         quiet_id = service.create_session(course_id, "1", "webcam 1", None)
@@ -88,15 +89,26 @@ def test_unknown_alerts_respect_the_cooldown_and_no_email(live_app):
     chip = np.zeros((192, 192, 3), np.uint8)
     now = datetime.now(timezone.utc)
     with live_app.app_context():
-        for track in (1, 2):
-            recorder.handle(UnknownSeen(session_id, track, 0.1, now, chip, email=True))
+        # Stranger 1 seen on two tracks (left and came back): one email.
+        recorder.handle(UnknownSeen(session_id, 1, 0.1, now, chip, True, stranger=1, new_stranger=True))
+        recorder.handle(UnknownSeen(session_id, 2, 0.1, now, chip, True, stranger=1, new_stranger=False))
+        assert _count(live_app, OutboxMessage) == 1
+        # A later stranger is not hidden by any cooldown: their own email.
+        recorder.handle(UnknownSeen(session_id, 3, 0.1, now, chip, True, stranger=2, new_stranger=True))
+        assert _count(live_app, OutboxMessage) == 2
+        # Past the limit (2): one summary, then nothing more.
+        for track, stranger in ((4, 3), (5, 4)):
+            recorder.handle(UnknownSeen(session_id, track, 0.1, now, chip, True, stranger=stranger))
         recorder.handle(UnknownSeen(quiet_id, 1, 0.1, now, chip, email=False))
         recorder.handle(Marked(session_id, 99, 0.9, now, chip, 3, 0.2))  # not a student of this course: ignored
-    assert _count(live_app, UnknownSighting) == 3
-    assert _count(live_app, OutboxMessage) == 1
-    assert _count(live_app, UnknownSighting, emailed=True) == 1
+        subjects = db.session.scalars(select(OutboxMessage.subject).order_by(OutboxMessage.id)).all()
+    assert _count(live_app, UnknownSighting) == 6
+    assert subjects[:2] == ["Rollcall: unknown person in Biology 101"] * 2
+    assert subjects[2:] == ["Rollcall: more unknown people in Biology 101"]
+    assert _count(live_app, UnknownSighting, emailed=True) == 3
+    assert _count(live_app, UnknownSighting, session_id=session_id, stranger=1) == 2
     assert _count(live_app, AttendanceRecord) == 0
-    assert deliver_due(live_app) == 1
+    assert deliver_due(live_app) == 3
 
 
 def test_restart_closes_sessions_left_running(live_app):

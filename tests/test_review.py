@@ -74,7 +74,7 @@ def test_describe_match_is_a_sentence():
 def test_record_unknown_keeps_the_closest_student(app, trained):
     with app.app_context():
         sighting = attendance.record_unknown(trained["session"], 9, 0.4, datetime.now(timezone.utc), None, None,
-                                             email=False, cooldown_seconds=60, best_label=trained["students"][1])
+                                             email=False, best_label=trained["students"][1])
         assert db.session.get(UnknownSighting, sighting.id).best_label == trained["students"][1]
 
 

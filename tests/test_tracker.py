@@ -56,18 +56,32 @@ def test_votes_outside_the_window_do_not_count():
     assert tr.vote(t, known(5), 1.7).label == 5
 
 
-def test_unknown_after_n_unknown_frames_then_rechecked_rarely():
-    tr = Tracker(confirm_frames=3, unknown_frames=4, unknown_recheck_every=3)
+def test_unknown_after_n_unknown_frames_then_rechecked_every_recheck_seconds():
+    tr = Tracker(confirm_frames=3, unknown_frames=4, recheck_seconds=0.25)
     (t,) = tr.update([box(0)], 0.0)
     for i in range(3):
+        tr.update([box(0)], i * 0.1)
         assert tr.vote(t, UNSURE, i * 0.1) is None
+    tr.update([box(0)], 0.3)
     decision = tr.vote(t, UNSURE, 0.3)
     assert decision.state == UNKNOWN and decision.label is None and t.state == UNKNOWN
+    tr.update([box(0)], 0.4)
     assert tr.vote(t, UNSURE, 0.4) is None  # one alert per track
+    tr.update([box(0)], 0.5)
     assert not tr.wants_recognition(t)
-    for k in range(3):
-        tr.update([box(0)], 0.5 + k * 0.1)
+    tr.update([box(0)], 0.7)
     assert tr.wants_recognition(t)
+
+
+def test_only_judgeable_faces_decide():
+    tr = Tracker(confirm_frames=3, unknown_frames=3)
+    a, b = tr.update([box(0), box(300)], 0.0)
+    for i in range(8):  # a small blurry bystander: evidence of neither a stranger nor a student
+        assert tr.vote(a, UNSURE, i * 0.1, judgeable=False) is None
+        assert tr.vote(b, known(4), i * 0.1, judgeable=False) is None
+    assert a.state == PENDING and b.state == PENDING
+    assert tr.vote(b, known(4), 0.8) is None and tr.vote(b, known(4), 0.9) is None
+    assert tr.vote(b, known(4), 1.0).label == 4  # three judgeable frames
 
 
 def test_mostly_known_face_is_not_called_unknown():
@@ -88,3 +102,59 @@ def test_snapshot_is_the_best_scoring_chip():
     tr.vote(t, known(1, 0.95), 0.0, np.full((2, 2, 3), 1, np.uint8))
     decision = tr.vote(t, known(1, 0.7), 0.1, np.full((2, 2, 3), 2, np.uint8))
     assert int(decision.snapshot[0, 0, 0]) == 1
+
+
+def vec(seed: int, d: int = 64):
+    import numpy as np
+
+    return np.random.default_rng(seed).normal(size=d).astype("float32")
+
+
+def test_decided_track_is_rechecked_and_a_different_face_splits_it():
+    tr = Tracker(confirm_frames=2, recheck_seconds=0.3, same_face=0.8)
+    (t,) = tr.update([box(0)], 0.0)
+    tr.vote(t, known(1), 0.0, feature=vec(1))
+    assert tr.vote(t, known(1), 0.03, feature=vec(1) + 0.05).label == 1
+    (t2,) = tr.update([box(2)], 0.1)
+    assert t2 is t and not tr.wants_recognition(t)
+    (t3,) = tr.update([box(2)], 0.4)
+    assert tr.wants_recognition(t3)  # every recheck_seconds, known or not
+    # Somebody else now stands in the same spot: their chip is unlike the track's own chips.
+    assert tr.vote(t3, known(2), 0.4, feature=vec(2)) is None
+    (fresh,) = tr.update([box(2)], 0.43)
+    assert fresh.id != t.id and fresh.state == PENDING and fresh.first_seen == 0.4 and tr.splits == 1
+    decision = tr.vote(fresh, known(2), 0.43, feature=vec(2))
+    assert decision is not None and decision.label == 2 and decision.track_id == fresh.id
+
+
+def test_recognizer_naming_another_student_twice_splits_a_known_track():
+    tr = Tracker(confirm_frames=2, split_after=2)
+    (t,) = tr.update([box(0)], 0.0)
+    tr.vote(t, known(1), 0.0)
+    tr.vote(t, known(1), 0.1)
+    assert tr.vote(t, known(2), 0.4) is None and t.id in tr.tracks  # one disagreement: not yet
+    tr.vote(t, known(2), 0.7)
+    assert t.id not in tr.tracks and tr.splits == 1
+
+
+def test_box_jump_or_detection_gap_asks_for_recognition_at_once():
+    tr = Tracker(confirm_frames=1, recheck_seconds=10.0, gap_seconds=0.2)
+    (t,) = tr.update([box(0)], 0.0)
+    tr.vote(t, known(1), 0.0)
+    tr.update([box(3)], 0.05)
+    assert not tr.wants_recognition(t)
+    tr.update([box(3, size=140)], 0.1)  # much bigger: someone stepped closer
+    assert tr.wants_recognition(t)
+    tr.vote(t, known(1), 0.1)
+    tr.update([box(3, size=140)], 0.5)  # not detected for 0.4 s
+    assert tr.wants_recognition(t)
+
+
+def test_flickering_track_marks_nobody_until_the_vote_is_clear():
+    tr = Tracker(confirm_frames=3, window_seconds=2.0)
+    (t,) = tr.update([box(0)], 0.0)
+    for i, label in enumerate([1, 2, 1, 2, 1, 2, 1]):
+        assert tr.vote(t, known(label), i * 0.1) is None, i
+    assert t.state == PENDING
+    decisions = [tr.vote(t, known(1), 0.7 + i * 0.1) for i in range(8)]
+    assert [d.label for d in decisions if d] == [1]

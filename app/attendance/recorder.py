@@ -61,7 +61,8 @@ class Recorder(threading.Thread):
             rel = save_snapshot(config["SNAPSHOT_DIR"], event.session_id, f"unknown_{event.track_id}", event.snapshot)
             full = str(Path(config["SNAPSHOT_DIR"]) / rel) if rel else None
             service.record_unknown(event.session_id, event.track_id, event.score, event.seen_at, rel, full,
-                                   email=event.email, cooldown_seconds=float(config["CAMERA_UNKNOWN_COOLDOWN_SECONDS"]))
+                                   email=event.email, stranger=event.stranger, new_stranger=event.new_stranger,
+                                   max_emails=int(config["CAMERA_UNKNOWN_MAX_EMAILS"]))
         elif isinstance(event, StatusChanged):
             service.note_status(event.session_id, f"camera {event.status}: {event.message}".strip(": "))
         elif isinstance(event, Finished):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from .. import db
 from ..models import AttendanceRecord, AttendanceSession, AuditEvent, Course, Student, UnknownSighting
 from ..notify import enqueue_mail
 from ..timezones import format_local
+from .alert_mail import alert_text
 
 log = logging.getLogger(__name__)
 
@@ -122,36 +123,28 @@ def mark_present(session_id: int, student_id: int, score: float | None, first_se
 
 
 def record_unknown(session_id: int, track_id: int, score: float | None, seen_at: datetime, snapshot: str | None,
-                   snapshot_path: str | None, email: bool, cooldown_seconds: float,
-                   best_label: int | None = None) -> UnknownSighting | None:
-    """One sighting row per unknown track (with the closest student, when known); mails the teacher unless
-    another went out within the cooldown."""
+                   snapshot_path: str | None, email: bool, stranger: int = 0, new_stranger: bool = True,
+                   max_emails: int = 5, best_label: int | None = None) -> UnknownSighting | None:
+    """One sighting row per unknown track (with the closest student, when known); a new stranger is
+    mailed, up to max_emails, then one summary."""
     session = db.session.get(AttendanceSession, session_id)
     if session is None:
         return None
     sighting = UnknownSighting(session_id=session_id, track_id=track_id, seen_at=seen_at, score=score,
-                               snapshot=snapshot, emailed=False, best_label=best_label)
+                               snapshot=snapshot, emailed=False, stranger=stranger, best_label=best_label)
     db.session.add(sighting)
-    if email and not _mailed_recently(session_id, seen_at, cooldown_seconds):
-        course = session.course
-        teacher = course.teacher
-        when = seen_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        body = (f"An unknown person was seen during attendance.\n\nCourse: {course.name}\nTime: {when}\n"
-                f"Camera: {session.source_label or 'camera'}\nSession: {session.id}\n\n"
-                "The snapshot is attached. No other alert is sent for this session for "
-                f"{int(cooldown_seconds // 60) or int(cooldown_seconds)} "
-                f"{'minutes' if cooldown_seconds >= 60 else 'seconds'}.")
-        enqueue_mail(teacher.id, teacher.email, f"Rollcall: unknown person in {course.name}", body, snapshot_path)
-        sighting.emailed = True
+    if email and new_stranger:
+        mailed = db.session.scalar(select(func.count(UnknownSighting.id)).where(
+            UnknownSighting.session_id == session_id, UnknownSighting.emailed.is_(True)))
+        if mailed <= max_emails:
+            subject, body = alert_text(session, seen_at, stranger, summary=mailed == max_emails)
+            teacher = session.course.teacher
+            enqueue_mail(teacher.id, teacher.email, subject, body, snapshot_path)
+            sighting.emailed = True
+        else:
+            log.info("session %s: stranger %s not mailed (flood guard: %s emails sent)", session_id, stranger, mailed)
     db.session.commit()
     return sighting
-
-
-def _mailed_recently(session_id: int, seen_at: datetime, cooldown_seconds: float) -> bool:
-    since = seen_at - timedelta(seconds=cooldown_seconds)
-    return db.session.scalar(select(func.count(UnknownSighting.id)).where(
-        UnknownSighting.session_id == session_id, UnknownSighting.emailed.is_(True),
-        UnknownSighting.seen_at >= since)) > 0
 
 
 def session_summary(session_id: int) -> dict[str, Any]:

@@ -18,12 +18,14 @@ from threadpoolctl import ThreadpoolController
 
 from .detection_schedule import DetectionSchedule
 from .detector import FaceDetector
+from .appearance import SAME_STRANGER, SAME_TRACK
 from .events import Finished, Marked, StatusChanged, UnknownSeen
 from .features import FeatureExtractor
 from .live_recognition import LiveRecognition
 from .live_view import draw_tracks
 from .recognizer import Recognizer, RecognizerError
 from .sources import FrameSource, SourceError
+from .strangers import Strangers
 from .tracker import KNOWN, UNKNOWN, Decision, Track, Tracker
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class WorkerSettings:
     confirm_frames: int = 3
     confirm_window_seconds: float = 2.0
     unknown_frames: int = 5
+    recheck_seconds: float = 0.25  # a decided face is recognised again this often (and on any change)
     detect_every: int = 0  # 0 = adapt to the camera's frame rate
     retry_max_seconds: float = 30.0
     email_unknown: bool = True
@@ -63,7 +66,10 @@ class CameraWorker(threading.Thread):
         super().__init__(name=f"camera-{settings.session_id}", daemon=True)
         self.source, self.detector_factory, self.extractor = source, detector_factory, extractor
         self.recognizer, self.settings, self.events = recognizer, settings, events
-        self.tracker = Tracker(settings.confirm_frames, settings.confirm_window_seconds, settings.unknown_frames)
+        self.tracker = Tracker(settings.confirm_frames, settings.confirm_window_seconds, settings.unknown_frames,
+                               recheck_seconds=settings.recheck_seconds,
+                               same_face=SAME_TRACK.get(getattr(extractor, "name", "")))
+        self.strangers = Strangers(SAME_STRANGER.get(getattr(extractor, "name", "")))
         self.stop_event = threading.Event()
         # Set as run() returns; waiting on it survives a Ctrl-C that breaks Thread.join's bookkeeping.
         self.done = threading.Event()
@@ -250,7 +256,7 @@ class CameraWorker(threading.Thread):
         seen = datetime.now(timezone.utc) - timedelta(seconds=max(0.0, t - decision.first_seen))
         if decision.state == KNOWN and decision.label is not None:
             event = Marked(self.settings.session_id, int(decision.label), decision.score, seen,
-                           decision.snapshot, decision.track_id, t - decision.first_seen)
+                           decision.snapshot, decision.track_id, t - decision.first_seen, t, decision.box)
             if any(m.student_id == event.student_id for m in self.marks):
                 return  # a second track of the same student: the first mark stands
             self.marks.append(event)
@@ -259,8 +265,11 @@ class CameraWorker(threading.Thread):
             self._put(event)
         elif decision.state == UNKNOWN:
             self.unknowns += 1
+            # Tracks of one person (they left and came back, or a split) are one stranger, one alert.
+            stranger, new = self.strangers.assign(decision.feature)
             self._put(UnknownSeen(self.settings.session_id, decision.track_id, decision.score,
-                                  datetime.now(timezone.utc), decision.snapshot, self.settings.email_unknown))
+                                  datetime.now(timezone.utc), decision.snapshot, self.settings.email_unknown,
+                                  stranger, new, t, decision.box))
 
     def _put(self, event: Any) -> None:
         try:
@@ -339,7 +348,8 @@ class CameraWorker(threading.Thread):
         return {
             "status": self.status, "message": self.message, "frames": self.frames,
             "frames_analysed": self.frames_analysed, "fps": round(self.fps, 1), "errors": self.errors,
-            "marked": [m.student_id for m in self.marks], "unknown": self.unknowns,
+            "marked": [m.student_id for m in self.marks], "unknown": self.unknowns, "strangers": len(self.strangers),
+            "track_splits": self.tracker.splits, "faces_seen": self.tracker.detections,
             "seconds_to_first_mark": first, "mark_delays": [round(d, 3) for d in delays],
             "dropped_frames": int(getattr(self.source, "dropped", 0)), "dropped_events": self.dropped_events,
             "detect_every": self.settings.detect_every or self.detect_every(),

@@ -6,6 +6,8 @@ from datetime import datetime
 
 import numpy as np
 
+from .types import FaceBox
+
 
 @dataclass(frozen=True)
 class Marked:
@@ -18,11 +20,17 @@ class Marked:
     snapshot: np.ndarray | None
     track_id: int
     delay_seconds: float  # from the face's first appearance to the decision (source clock)
+    source_t: float = 0.0  # when it was decided, on the source clock (seconds)
+    box: FaceBox | None = None
 
 
 @dataclass(frozen=True)
 class UnknownSeen:
-    """A face that matched nobody for several frames; one event per track."""
+    """A judgeable face that matched nobody for several frames; one event per track.
+
+    `stranger` numbers the session's strangers (tracks of one person share it); only a
+    `new_stranger` event may lead to an email.
+    """
 
     session_id: int
     track_id: int
@@ -30,6 +38,10 @@ class UnknownSeen:
     seen_at: datetime
     snapshot: np.ndarray | None
     email: bool
+    stranger: int = 0
+    new_stranger: bool = True
+    source_t: float = 0.0
+    box: FaceBox | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .embedding_process import EmbeddingProcess
+from .face_quality import unjudgeable_reason
 from .features import FeatureExtractor
 from .preprocess import face_chip
 from .recognition_budget import RecognitionBudget, pick
@@ -38,6 +39,7 @@ class LiveRecognition:
         self.in_flight: set[int] = set()
         self.child_cost: float | None = None  # seconds a face in the child, running average
         self.frames_while_embedding = 0  # frames the loop handled while the child worked: the point of it
+        self._judgeable: dict[int, bool] = {}  # track id -> its in-flight chip was good enough to judge
 
     def start(self) -> None:
         """Start the child process if configured (it loads its models in the background)."""
@@ -67,9 +69,10 @@ class LiveRecognition:
                 self.in_flight.clear()
                 per_face = seconds / max(1, len(ids))
                 self.child_cost = per_face if self.child_cost is None else 0.7 * self.child_cost + 0.3 * per_face
+                judgeable = [self._judgeable.pop(i, True) for i in ids]
                 if vectors is not None:
                     tracks = [tracker.tracks.get(i) for i in ids]
-                    decisions += self._vote(tracker, recognizer, blas, vectors, tracks, chips, job_t)
+                    decisions += self._vote(tracker, recognizer, blas, vectors, tracks, chips, judgeable, job_t)
         candidates = [tr for tr in list(tracker.tracks.values())
                       if tr.last_seen >= fresh_since and tr.id not in self.in_flight
                       and not self.too_small(tr) and tracker.wants_recognition(tr)]
@@ -81,6 +84,7 @@ class LiveRecognition:
                 chips = [face_chip(frame, tr.box) for tr in chosen]
                 if child.submit((t, [tr.id for tr in chosen], chips), chips):
                     self.in_flight = {tr.id for tr in chosen}
+                    self._judgeable = {tr.id: judgeable(frame, tr) for tr in chosen}
             return decisions
         n = self.budget.allowance() if self.budget else len(candidates)
         chosen = pick(candidates, n)
@@ -89,7 +93,8 @@ class LiveRecognition:
         start = time.perf_counter()
         chips = [face_chip(frame, tr.box) for tr in chosen]
         vectors = self.extractor.from_chips(chips)
-        decisions += self._vote(tracker, recognizer, blas, vectors, chosen, chips, t)
+        flags = [judgeable(frame, tr) for tr in chosen]
+        decisions += self._vote(tracker, recognizer, blas, vectors, chosen, chips, flags, t)
         spent = time.perf_counter() - start
         self.seconds += spent
         if self.budget:
@@ -110,16 +115,22 @@ class LiveRecognition:
         return child if child.ready else None
 
     def _vote(self, tracker: Tracker, recognizer: Recognizer, blas: Any, vectors: np.ndarray,
-              tracks: list[Track | None], chips: list[np.ndarray], t: float) -> list[Decision]:
-        """Predict a batch and give each live track its vote."""
+              tracks: list[Track | None], chips: list[np.ndarray], judgeable: list[bool],
+              t: float) -> list[Decision]:
+        """Predict a batch and give each live track its vote (with its feature vector for the re-checks)."""
         # One BLAS thread: the detector already uses the other core (FACTS: 4.9 ms -> 1.2 ms).
         with blas.limit(limits=1, user_api="blas"):
             predictions = recognizer.predict(vectors)
         self.recognitions += len(tracks)
         decisions = []
-        for track, prediction, chip in zip(tracks, predictions, chips):
+        for track, prediction, chip, vector, ok in zip(tracks, predictions, chips, vectors, judgeable):
             if track is not None and track.id in tracker.tracks:  # it may have expired meanwhile
-                decision = tracker.vote(track, prediction, t, chip)
+                decision = tracker.vote(track, prediction, t, chip, vector, ok)
                 if decision is not None:
                     decisions.append(decision)
         return decisions
+
+
+def judgeable(frame: np.ndarray, track: Track) -> bool:
+    """Whether the track's face on this frame is good enough to count as evidence (a small blurry bystander is not)."""
+    return unjudgeable_reason(frame, track.box) is None

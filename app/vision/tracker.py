@@ -1,4 +1,5 @@
-"""Face tracks across frames (IoU) and the vote that turns several agreeing frames into one decision."""
+"""Face tracks across frames (IoU), the vote that turns several agreeing frames into one decision,
+and the re-checks that split a track when a different face takes its place."""
 from __future__ import annotations
 
 from collections import deque
@@ -7,18 +8,21 @@ from typing import Any
 
 import numpy as np
 
+from .appearance import normalise, similarity
 from .types import FaceBox, Prediction
 
 PENDING, KNOWN, UNKNOWN = "pending", "known", "unknown"
+APPEARANCE_MEMORY = 5  # the track's own latest feature vectors a new chip is compared with
 
 
 @dataclass
 class Vote:
-    """One recognition of a track: when, the label (None = unknown) and its score."""
+    """One recognition of a track: when, the label (None = unknown), its score, and a judgeable face."""
 
     t: float
     label: int | None
     score: float
+    judgeable: bool = True
 
 
 @dataclass
@@ -35,8 +39,14 @@ class Track:
     score: float = 0.0
     recognitions: int = 0
     detections_since_recognition: int = 0
+    last_recognition_t: float = float("-inf")
+    changed: bool = False  # the box jumped or the face went undetected for a while: look again
+    disagreements: int = 0  # re-checks in a row that named another student
+    appearance: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=APPEARANCE_MEMORY))
     snapshot: np.ndarray | None = None  # the chip of the best-scoring frame so far (192, 192, 3)
     snapshot_score: float = -1.0
+    face_shot: np.ndarray | None = None  # the judgeable chip the detector was surest of (for alerts)
+    face_shot_confidence: float = -1.0
 
 
 @dataclass(frozen=True)
@@ -50,25 +60,42 @@ class Decision:
     first_seen: float
     t: float
     snapshot: Any
+    box: FaceBox | None = None
+    feature: np.ndarray | None = None  # mean of the track's recent unit feature vectors (d,)
 
 
 class Tracker:
-    """Greedy IoU tracker with per-track voting; pure Python, clock passed in (source seconds)."""
+    """Greedy IoU tracker with per-track voting; pure Python, clock passed in (source seconds).
+
+    A decided track keeps no name for free: it is recognised again every `recheck_seconds` and at
+    once after a box/size jump or a detection gap; a chip unlike the track's own earlier chips
+    (`same_face` similarity) or `split_after` re-checks naming another student split it, and the
+    new face is voted on from scratch. A vote is clear only when the winner has `min_share` of it.
+    """
 
     def __init__(self, confirm_frames: int = 3, window_seconds: float = 2.0, unknown_frames: int = 5,
-                 iou_threshold: float = 0.3, max_age_seconds: float = 0.7, unknown_recheck_every: int = 4) -> None:
+                 iou_threshold: float = 0.3, max_age_seconds: float = 0.7, recheck_seconds: float = 0.25,
+                 same_face: float | None = None, min_share: float = 0.67, gap_seconds: float = 0.2,
+                 jump: float = 0.35, size_jump: float = 1.3, split_after: int = 2) -> None:
         self.confirm_frames = max(1, confirm_frames)
         self.window_seconds = window_seconds
         self.unknown_frames = max(1, unknown_frames)
         self.iou_threshold = iou_threshold
         self.max_age_seconds = max_age_seconds
-        self.unknown_recheck_every = max(1, unknown_recheck_every)
+        self.recheck_seconds = recheck_seconds
+        self.same_face = same_face
+        self.min_share = min_share
+        self.gap_seconds, self.jump, self.size_jump = gap_seconds, jump, size_jump
+        self.split_after = max(1, split_after)
         self.tracks: dict[int, Track] = {}
+        self.splits = 0
+        self.detections = 0  # boxes seen so far (all tracks)
         self._next_id = 1
 
     def update(self, boxes: list[FaceBox], t: float) -> list[Track]:
         """Match this frame's boxes to tracks (new tracks for the rest); one track per box, same order."""
         self._expire(t)
+        self.detections += len(boxes)
         pairs = sorted(
             ((box.iou(track.box), bi, tid) for bi, box in enumerate(boxes) for tid, track in self.tracks.items()),
             reverse=True,
@@ -86,55 +113,103 @@ class Tracker:
         for bi, box in enumerate(boxes):
             track = matched.get(bi)
             if track is None:
-                track = Track(id=self._next_id, box=box, first_seen=t, last_seen=t)
-                self.tracks[track.id] = track
-                self._next_id += 1
+                track = self._new_track(box, t)
+            elif self._face_moved(track, box, t):
+                track.changed = True
             track.box, track.last_seen = box, t
             track.detections_since_recognition += 1
             result.append(track)
         return result
+
+    def _new_track(self, box: FaceBox, t: float) -> Track:
+        track = Track(id=self._next_id, box=box, first_seen=t, last_seen=t)
+        self.tracks[track.id] = track
+        self._next_id += 1
+        return track
+
+    def _face_moved(self, track: Track, box: FaceBox, t: float) -> bool:
+        """A jump of the box centre or size, or a gap in detections: maybe another face now."""
+        old = track.box
+        size = max(1, old.width, old.height)
+        dx = (box.x1 + box.x2 - old.x1 - old.x2) / 2
+        dy = (box.y1 + box.y2 - old.y1 - old.y2) / 2
+        ratio = max(1, box.width) / max(1, old.width)
+        return (t - track.last_seen > self.gap_seconds or (dx * dx + dy * dy) ** 0.5 > self.jump * size
+                or not 1 / self.size_jump <= ratio <= self.size_jump)
 
     def _expire(self, t: float) -> None:
         for tid in [tid for tid, tr in self.tracks.items() if t - tr.last_seen > self.max_age_seconds]:
             del self.tracks[tid]
 
     def wants_recognition(self, track: Track) -> bool:
-        """Recognise pending tracks every detection, unknown ones now and then, known ones never again."""
-        if track.state == KNOWN:
-            return False
-        if track.state == UNKNOWN:
-            return track.detections_since_recognition >= self.unknown_recheck_every
-        return True
+        """Pending tracks every detection; decided ones after a change, else every recheck_seconds."""
+        if track.state == PENDING or track.changed:
+            return True
+        return track.last_seen - track.last_recognition_t >= self.recheck_seconds
 
-    def vote(self, track: Track, prediction: Prediction, t: float, chip: np.ndarray | None = None) -> Decision | None:
-        """Add one recognition; returns a Decision the first time the track is confirmed (or goes unknown)."""
+    def vote(self, track: Track, prediction: Prediction, t: float, chip: np.ndarray | None = None,
+             feature: np.ndarray | None = None, judgeable: bool = True) -> Decision | None:
+        """Add one recognition; returns a Decision when the (possibly split) track is confirmed or goes unknown.
+
+        feature: the extractor's vector of this chip (d,); judgeable: the face is good enough to
+        count as evidence (a vote on a too small, blurry or cut face counts for no decision).
+        """
+        unit = normalise(feature) if feature is not None else None
+        track = self._split_if_other_face(track, prediction, unit, t)
         track.recognitions += 1
         track.detections_since_recognition = 0
-        track.votes.append(Vote(t, prediction.label, prediction.score))
+        track.last_recognition_t, track.changed = t, False
+        if unit is not None:
+            track.appearance.append(unit)
+        track.votes.append(Vote(t, prediction.label, prediction.score, judgeable))
         while track.votes and t - track.votes[0].t > self.window_seconds:
             track.votes.popleft()
         if chip is not None and prediction.score > track.snapshot_score:
             track.snapshot, track.snapshot_score = chip, prediction.score
+        if chip is not None and judgeable and track.box.confidence > track.face_shot_confidence:
+            track.face_shot, track.face_shot_confidence = chip, track.box.confidence
+        return self._decide(track, t)
+
+    def _decide(self, track: Track, t: float) -> Decision | None:
+        # Only judgeable faces are evidence either way: a small blurry bystander neither marks a
+        # student (pixel features took one for a student they resembled) nor reports a stranger.
+        votes = [v for v in track.votes if v.judgeable]
         counts: dict[int, list[float]] = {}
-        unknown = 0
-        for v in track.votes:
-            if v.label is None:
-                unknown += 1
-            else:
+        for v in votes:
+            if v.label is not None:
                 counts.setdefault(v.label, []).append(v.score)
         if counts and track.state != KNOWN:
             label, scores = max(counts.items(), key=lambda kv: len(kv[1]))
-            # Agreeing frames must be the majority too, so two similar students never both win.
-            if len(scores) >= self.confirm_frames and len(scores) > unknown:
+            # A clear majority of the window: a track flickering between two students marks neither.
+            if len(scores) >= self.confirm_frames and len(scores) >= self.min_share * len(votes):
                 track.state, track.label, track.score = KNOWN, label, float(np.median(scores))
-                return self._decision(track, t)
-        most_known = max((len(s) for s in counts.values()), default=0)
-        if track.state == PENDING and unknown >= self.unknown_frames and unknown > most_known:
+                return self._decision(track, t, track.snapshot)
+        unknown = [v for v in votes if v.label is None]
+        if track.state == PENDING and len(unknown) >= self.unknown_frames and len(unknown) >= self.min_share * len(votes):
             track.state = UNKNOWN
-            track.score = float(np.median([v.score for v in track.votes if v.label is None]))
-            return self._decision(track, t)
+            track.score = float(np.median([v.score for v in unknown]))
+            return self._decision(track, t, track.face_shot if track.face_shot is not None else track.snapshot)
         return None
 
+    def _split_if_other_face(self, track: Track, prediction: Prediction, unit: np.ndarray | None,
+                             t: float) -> Track:
+        """The same track, or a fresh one in its place when this chip shows somebody else."""
+        other = False
+        if unit is not None and track.appearance and self.same_face is not None:
+            other = max(similarity(unit, seen) for seen in track.appearance) < self.same_face
+        if track.state == KNOWN and prediction.label is not None:
+            track.disagreements = track.disagreements + 1 if prediction.label != track.label else 0
+            other = other or track.disagreements >= self.split_after
+        if not other:
+            return track
+        self.splits += 1
+        del self.tracks[track.id]
+        fresh = self._new_track(track.box, t)
+        fresh.last_seen = track.last_seen
+        return fresh
+
     @staticmethod
-    def _decision(track: Track, t: float) -> Decision:
-        return Decision(track.id, track.state, track.label, track.score, track.first_seen, t, track.snapshot)
+    def _decision(track: Track, t: float, snapshot: Any) -> Decision:
+        feature = np.mean(track.appearance, axis=0) if track.appearance else None
+        return Decision(track.id, track.state, track.label, track.score, track.first_seen, t, snapshot,
+                        track.box, feature)
