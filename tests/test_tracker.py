@@ -158,3 +158,14 @@ def test_flickering_track_marks_nobody_until_the_vote_is_clear():
     assert t.state == PENDING
     decisions = [tr.vote(t, known(1), 0.7 + i * 0.1) for i in range(8)]
     assert [d.label for d in decisions if d] == [1]
+
+
+def test_a_mark_won_against_other_students_votes_is_flagged_for_review():
+    tr = Tracker(confirm_frames=3)
+    (t,) = tr.update([box(0)], 0.0)
+    decisions = [tr.vote(t, known(label), 0.1 * i) for i, label in enumerate((5, 6, 5, 5))]
+    decision = decisions[-1]
+    assert decisions[:-1] == [None, None, None]
+    assert decision.label == 5 and decision.review_reason == "flickering track: 1 of 4 frames named another student"
+    (clean,) = tr.update([box(400)], 1.0)
+    assert [tr.vote(clean, known(8), 1.0 + 0.1 * i) for i in range(3)][-1].review_reason is None

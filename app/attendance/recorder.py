@@ -55,7 +55,8 @@ class Recorder(threading.Thread):
         config = self.app.config
         if isinstance(event, Marked):
             rel = save_snapshot(config["SNAPSHOT_DIR"], event.session_id, f"student_{event.student_id}", event.snapshot)
-            if service.mark_present(event.session_id, event.student_id, event.score, event.first_seen, rel):
+            if service.mark_present(event.session_id, event.student_id, event.score, event.first_seen, rel,
+                                    review_reason=event.review_reason):
                 log.info("session %s: student %s marked present", event.session_id, event.student_id)
         elif isinstance(event, UnknownSeen):
             rel = save_snapshot(config["SNAPSHOT_DIR"], event.session_id, f"unknown_{event.track_id}", event.snapshot)

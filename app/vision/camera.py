@@ -256,7 +256,8 @@ class CameraWorker(threading.Thread):
         seen = datetime.now(timezone.utc) - timedelta(seconds=max(0.0, t - decision.first_seen))
         if decision.state == KNOWN and decision.label is not None:
             event = Marked(self.settings.session_id, int(decision.label), decision.score, seen,
-                           decision.snapshot, decision.track_id, t - decision.first_seen, t, decision.box)
+                           decision.snapshot, decision.track_id, t - decision.first_seen, t, decision.box,
+                           decision.review_reason)
             if any(m.student_id == event.student_id for m in self.marks):
                 return  # a second track of the same student: the first mark stands
             self.marks.append(event)

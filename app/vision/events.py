@@ -22,6 +22,7 @@ class Marked:
     delay_seconds: float  # from the face's first appearance to the decision (source clock)
     source_t: float = 0.0  # when it was decided, on the source clock (seconds)
     box: FaceBox | None = None
+    review_reason: str | None = None  # e.g. a flickering track: listed on the teacher's review page
 
 
 @dataclass(frozen=True)

@@ -69,10 +69,10 @@ class LiveRecognition:
                 self.in_flight.clear()
                 per_face = seconds / max(1, len(ids))
                 self.child_cost = per_face if self.child_cost is None else 0.7 * self.child_cost + 0.3 * per_face
-                judgeable = [self._judgeable.pop(i, True) for i in ids]
+                flags = [self._judgeable.pop(i, True) for i in ids]
                 if vectors is not None:
                     tracks = [tracker.tracks.get(i) for i in ids]
-                    decisions += self._vote(tracker, recognizer, blas, vectors, tracks, chips, judgeable, job_t)
+                    decisions += self._vote(tracker, recognizer, blas, vectors, tracks, chips, flags, job_t)
         candidates = [tr for tr in list(tracker.tracks.values())
                       if tr.last_seen >= fresh_since and tr.id not in self.in_flight
                       and not self.too_small(tr) and tracker.wants_recognition(tr)]
@@ -115,7 +115,7 @@ class LiveRecognition:
         return child if child.ready else None
 
     def _vote(self, tracker: Tracker, recognizer: Recognizer, blas: Any, vectors: np.ndarray,
-              tracks: list[Track | None], chips: list[np.ndarray], judgeable: list[bool],
+              tracks: list[Track | None], chips: list[np.ndarray], flags: list[bool],
               t: float) -> list[Decision]:
         """Predict a batch and give each live track its vote (with its feature vector for the re-checks)."""
         # One BLAS thread: the detector already uses the other core (FACTS: 4.9 ms -> 1.2 ms).
@@ -123,7 +123,7 @@ class LiveRecognition:
             predictions = recognizer.predict(vectors)
         self.recognitions += len(tracks)
         decisions = []
-        for track, prediction, chip, vector, ok in zip(tracks, predictions, chips, vectors, judgeable):
+        for track, prediction, chip, vector, ok in zip(tracks, predictions, chips, vectors, flags):
             if track is not None and track.id in tracker.tracks:  # it may have expired meanwhile
                 decision = tracker.vote(track, prediction, t, chip, vector, ok)
                 if decision is not None:

@@ -62,6 +62,7 @@ class Decision:
     snapshot: Any
     box: FaceBox | None = None
     feature: np.ndarray | None = None  # mean of the track's recent unit feature vectors (d,)
+    review_reason: str | None = None  # why a teacher should look at this decision (a flickering track)
 
 
 class Tracker:
@@ -183,7 +184,10 @@ class Tracker:
             # A clear majority of the window: a track flickering between two students marks neither.
             if len(scores) >= self.confirm_frames and len(scores) >= self.min_share * len(votes):
                 track.state, track.label, track.score = KNOWN, label, float(np.median(scores))
-                return self._decision(track, t, track.snapshot)
+                # Won, but other students were named in the same window: worth the teacher's look.
+                others = sum(len(v) for other, v in counts.items() if other != label)
+                reason = f"flickering track: {others} of {len(votes)} frames named another student" if others else None
+                return self._decision(track, t, track.snapshot, reason)
         unknown = [v for v in votes if v.label is None]
         if track.state == PENDING and len(unknown) >= self.unknown_frames and len(unknown) >= self.min_share * len(votes):
             track.state = UNKNOWN
@@ -209,7 +213,7 @@ class Tracker:
         return fresh
 
     @staticmethod
-    def _decision(track: Track, t: float, snapshot: Any) -> Decision:
+    def _decision(track: Track, t: float, snapshot: Any, review_reason: str | None = None) -> Decision:
         feature = np.mean(track.appearance, axis=0) if track.appearance else None
         return Decision(track.id, track.state, track.label, track.score, track.first_seen, t, snapshot,
-                        track.box, feature)
+                        track.box, feature, review_reason)
