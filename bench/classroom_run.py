@@ -153,7 +153,7 @@ def run(app, course_id: int, video: Path, room: Classroom, ids: dict[str, int], 
                 score.unplaced_unknowns += 1
             elif seat.person.enrolled:
                 score.students_called_unknown += 1
-            else:
+            elif event.new_stranger:  # later tracks of the same stranger are grouped: no second alert
                 score.strangers_reported[seat.person.name] += 1
     present = [p.name for p in people.values() if p.enrolled and p.present and any(s.person is p for s in room.seats)]
     score.missed = [n for n in present if n not in score.right]

@@ -15,7 +15,7 @@ def read_sidecar(path: str | Path) -> dict[str, Any]:
     path = Path(path).with_suffix(".joblib")
     side = path.with_suffix(".json")
     if not path.is_file() or not side.is_file():
-        raise RecognizerError(f"no trained recognizer at {path}; train the course first")
+        raise RecognizerError(f"no trained recognizer ({path.name}) for this course; train the course first")
     try:
         meta = json.loads(side.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
