@@ -12,7 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AuthActions, test_config
+from conftest import ON_POSTGRES, AuthActions, test_config
+
+# The database file whose mode these check is SQLite's; a PostgreSQL server keeps its own files.
+sqlite_file = pytest.mark.skipif(ON_POSTGRES, reason="checks the SQLite file's mode (this run is on PostgreSQL)")
 
 from app import create_app, db
 from app.database import upgrade_database
@@ -103,6 +106,7 @@ def test_templates_have_no_inline_script_the_csp_would_block():
         assert "javascript:" not in text, template
 
 
+@sqlite_file
 def test_data_folders_and_database_are_owner_only(app, tmp_path, client, auth):
     auth.signup_and_login()  # the database has rows
     for key in ("INSTANCE_DIR", "DATASET_DIR", "RECOGNIZER_DIR", "SNAPSHOT_DIR", "UPLOAD_DIR"):
@@ -111,6 +115,7 @@ def test_data_folders_and_database_are_owner_only(app, tmp_path, client, auth):
     assert stat.S_IMODE((tmp_path / "rollcall.sqlite").stat().st_mode) == 0o600
 
 
+@sqlite_file
 def test_existing_world_readable_folders_are_tightened(tmp_path):
     for name in ("dataset", "models"):
         (tmp_path / name).mkdir(mode=0o755)
