@@ -8,25 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from classroom import Classroom, Person, enrollment_photo
+from common import bench_app
 
 
 def make_app(folder: Path, **overrides: Any):
     """A Rollcall app whose database, dataset and models live in folder (migrations applied)."""
-    from app import create_app
-    from app.database import upgrade_database
-    from config import BASE_DIR, Config
-
-    settings = {
-        "TESTING": True, "SECRET_KEY": "classroom", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'rollcall.sqlite'}",
-        "INSTANCE_DIR": str(folder / "instance"), "DATASET_DIR": str(folder / "dataset"),
-        "RECOGNIZER_DIR": str(folder / "models"), "SNAPSHOT_DIR": str(folder / "snapshots"),
-        "UPLOAD_DIR": str(folder / "uploads"), "CAMERA_VIDEO_DIR": str(folder / "videos"),
-        "DETECTOR_DIR": str(BASE_DIR / "dnn_models"), "MAIL_ENABLED": False, "START_BACKGROUND": False,
-    }
-    settings.update(overrides)
-    application = create_app(Config, settings)
-    upgrade_database(application)
-    return application
+    return bench_app(folder, SECRET_KEY="classroom", **overrides)
 
 
 def enroll(app, room: Classroom, features: str = "pixels") -> tuple[int, dict[str, int], dict[str, Any]]:

@@ -8,6 +8,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +18,25 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 OUT = BENCH_DIR / "out"  # git-ignored cache
+
+
+def bench_app(folder: Path, **settings: Any):
+    """A real Rollcall app whose database and data folders all live in folder (migrations applied)."""
+    from app import create_app
+    from app.database import upgrade_database
+    from config import BASE_DIR, Config
+
+    config = {
+        "TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'rollcall.sqlite'}",
+        "INSTANCE_DIR": str(folder / "instance"), "DATASET_DIR": str(folder / "dataset"),
+        "RECOGNIZER_DIR": str(folder / "models"), "SNAPSHOT_DIR": str(folder / "snapshots"),
+        "UPLOAD_DIR": str(folder / "uploads"), "CAMERA_VIDEO_DIR": str(folder / "videos"),
+        "DETECTOR_DIR": str(BASE_DIR / "dnn_models"), "START_BACKGROUND": False, "MAIL_ENABLED": False,
+    }
+    config.update(settings)
+    application = create_app(Config, config)
+    upgrade_database(application)
+    return application
 RESULTS = BENCH_DIR / "RESULTS.md"
 DATASETS = Path(os.environ.get("ROLLCALL_DATASETS", REPO.parent / "shared" / "datasets"))
 

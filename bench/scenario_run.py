@@ -30,26 +30,16 @@ class TeeQueue(queue.Queue):
 
 def make_app(folder: Path, realtime: bool = False, **extra: Any):
     """An app with its files under folder; videos unpaced with detection every frame unless realtime."""
-    from app import create_app
-    from app.database import upgrade_database
-    from config import BASE_DIR, Config
+    from common import bench_app
 
-    overrides = {
-        "TESTING": True, "SECRET_KEY": "scenario-bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'db.sqlite'}",
-        "INSTANCE_DIR": str(folder / "instance"), "DATASET_DIR": str(folder / "dataset"),
-        "RECOGNIZER_DIR": str(folder / "models"), "SNAPSHOT_DIR": str(folder / "snapshots"),
-        "UPLOAD_DIR": str(folder / "uploads"), "CAMERA_VIDEO_DIR": str(folder / "videos"),
-        "DETECTOR_DIR": str(BASE_DIR / "dnn_models"), "START_BACKGROUND": False, "MAIL_ENABLED": False,
-        "CAMERA_VIDEO_REALTIME": realtime, "CAMERA_DETECT_EVERY": 0 if realtime else 1,
-    }
+    overrides: dict[str, Any] = {"CAMERA_VIDEO_REALTIME": realtime, "CAMERA_DETECT_EVERY": 0 if realtime else 1}
     if not realtime:
         # Unpaced accuracy rows judge every face of every frame, independent of machine speed: the
         # per-frame recognition budget and the embedding process are real-time mechanisms (the
         # real-time rows keep them), and with them a 1 s doorway pass got too few dlib votes.
         overrides.update({"CAMERA_RECOGNITION_BUDGET_MS": 0.0, "CAMERA_EMBED_PROCESS": False})
     overrides.update(extra)
-    app = create_app(Config, overrides)
-    upgrade_database(app)
+    app = bench_app(folder, SECRET_KEY="scenario-bench", **overrides)
     return app
 
 

@@ -55,7 +55,7 @@ def start():
 @bp.post("/<int:session_id>/stop")
 def stop(session_id: int):
     """Stop the camera and close the session."""
-    _session_or_404(session_id)
+    session_or_404(session_id)
     stats = camera_service(current_app._get_current_object()).stop(session_id) or {}
     service.end_session(session_id, "ended", "stopped by the teacher", stats.get("frames"), stats.get("frames_analysed"))
     flash("Attendance stopped.", "success")
@@ -65,7 +65,7 @@ def stop(session_id: int):
 @bp.get("/<int:session_id>")
 def live(session_id: int):
     """Live page: the annotated stream, who is marked, counts and camera status."""
-    session = _session_or_404(session_id)
+    session = session_or_404(session_id)
     worker = camera_service(current_app._get_current_object()).worker(session_id)
     return render_template("attendance/live.html", session=session, summary=service.session_summary(session_id),
                            camera=worker.stats() if worker else None, streaming=bool(worker and worker.is_alive()))
@@ -74,7 +74,7 @@ def live(session_id: int):
 @bp.get("/<int:session_id>/status")
 def status(session_id: int):
     """Status JSON polled by the live page."""
-    _session_or_404(session_id)
+    session_or_404(session_id)
     worker = camera_service(current_app._get_current_object()).worker(session_id)
     summary = service.session_summary(session_id)
     summary["camera"] = worker.stats() if worker else None
@@ -87,7 +87,7 @@ def status(session_id: int):
 @bp.get("/<int:session_id>/stream")
 def stream(session_id: int):
     """MJPEG of the annotated camera; viewers are capped per session and per teacher (429 beyond)."""
-    _session_or_404(session_id)
+    session_or_404(session_id)
     worker = camera_service(current_app._get_current_object()).worker(session_id)
     if worker is None:
         abort(404)
@@ -118,12 +118,13 @@ def stream(session_id: int):
 @bp.get("/<int:session_id>/snapshots/<name>")
 def snapshot(session_id: int, name: str):
     """A face snapshot of this session (marked student or unknown person)."""
-    _session_or_404(session_id)
+    session_or_404(session_id)
     folder = f"{current_app.config['SNAPSHOT_DIR']}/session_{session_id}"
     return send_from_directory(folder, name, max_age=0)  # safe_join inside refuses "../"
 
 
-def _session_or_404(session_id: int):
+def session_or_404(session_id: int):
+    """The current teacher's attendance session, or 404 (reports and review use it too)."""
     session = service.get_session(session_id, current_user.id)
     if session is None:
         abort(404)

@@ -7,7 +7,8 @@ from pathlib import Path
 from flask import Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
 
-from ..attendance.service import AttendanceError, get_session, set_excluded
+from ..attendance.routes import session_or_404
+from ..attendance.service import AttendanceError, set_excluded
 from ..attendance.service import delete_session as delete_attendance_session
 from ..review import service as review
 from ..courses.service import get_course_or_404
@@ -63,7 +64,7 @@ def chart(course_id: int):
 @bp.get("/sessions/<int:session_id>")
 def session(session_id: int):
     """One session: every student's mark and evidence, unknown faces, the audit log."""
-    sess = _session_or_404(session_id)
+    sess = session_or_404(session_id)
     args = {k: request.args.get(k, d) for k, d in (("show", "all"), ("sort", "roll"), ("q", ""))}
     roster = service.roster_page(sess, _page(), **args)
     review.fill_best_labels(sess, current_app.config)  # "looks most like Ana" on the unknown-face cards
@@ -80,7 +81,7 @@ def session(session_id: int):
 @bp.post("/sessions/<int:session_id>/delete")
 def delete_session(session_id: int):
     """Delete a session with its marks and snapshots (audited)."""
-    sess = _session_or_404(session_id)
+    sess = session_or_404(session_id)
     course_id = sess.course_id
     try:
         described = delete_attendance_session(sess.id, current_user.id, current_app.config["SNAPSHOT_DIR"])
@@ -94,7 +95,7 @@ def delete_session(session_id: int):
 @bp.post("/sessions/<int:session_id>/exclude")
 def exclude_session(session_id: int):
     """Leave a trial session out of percentages and the chart, or count it again."""
-    sess = _session_or_404(session_id)
+    sess = session_or_404(session_id)
     excluded = request.form.get("excluded") == "1"
     set_excluded(sess.id, current_user.id, excluded)
     flash("This session no longer counts in percentages and the chart." if excluded
@@ -105,7 +106,7 @@ def exclude_session(session_id: int):
 @bp.post("/sessions/<int:session_id>/students/<int:student_id>/mark")
 def correct(session_id: int, student_id: int):
     """Mark a student present or absent by hand (reason required, audited)."""
-    sess = _session_or_404(session_id)
+    sess = session_or_404(session_id)
     get_student_or_404(student_id)
     form = CorrectionForm()
     if not form.validate_on_submit():
@@ -122,7 +123,7 @@ def correct(session_id: int, student_id: int):
 @bp.post("/sessions/<int:session_id>/digest")
 def digest(session_id: int):
     """Email the absence list of a session now (e.g. again after corrections)."""
-    sess = _session_or_404(session_id)
+    sess = session_or_404(session_id)
     send_absence_digest(sess.id, force=True)
     flash(f"The absence list is on its way to {current_user.email}.", "success")
     return redirect(url_for("reports.session", session_id=sess.id))
@@ -158,7 +159,7 @@ def export_course(course_id: int, fmt: str):
 @bp.get("/sessions/<int:session_id>/export.<fmt>")
 def export_session(session_id: int, fmt: str):
     """One session: one row per student with status and evidence."""
-    sess = _session_or_404(session_id)
+    sess = session_or_404(session_id)
     rows = exports.session_table(sess, current_user.timezone)
     stamp = format_local(sess.started_at, current_user.timezone, "%Y%m%d-%H%M", with_zone=False)
     return _download(rows, fmt, f"rollcall-session{sess.id}-{stamp}",
@@ -168,14 +169,14 @@ def export_session(session_id: int, fmt: str):
 @bp.get("/sessions/<int:session_id>/students/<int:student_id>/snapshot")
 def record_snapshot(session_id: int, student_id: int):
     """The camera snapshot kept on a student's record."""
-    _session_or_404(session_id)
+    session_or_404(session_id)
     return _snapshot(service.record_snapshot(session_id, student_id))
 
 
 @bp.get("/sessions/<int:session_id>/sightings/<int:sighting_id>/snapshot")
 def sighting_snapshot(session_id: int, sighting_id: int):
     """The snapshot of an unknown face."""
-    _session_or_404(session_id)
+    session_or_404(session_id)
     return _snapshot(service.sighting_snapshot(session_id, sighting_id))
 
 
@@ -190,13 +191,6 @@ def preferences():
         flash("Absence digest turned " + ("on." if form.absence_digest.data else "off."), "success")
         return redirect(url_for("reports.preferences"))
     return render_template("reports/preferences.html", form=form)
-
-
-def _session_or_404(session_id: int):
-    sess = get_session(session_id, current_user.id)
-    if sess is None:
-        abort(404)
-    return sess
 
 
 def _page() -> int:

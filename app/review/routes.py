@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..attendance.service import get_session
+from ..attendance.routes import session_or_404
 from ..reports.service import CorrectionError
 from . import bp, service
 
@@ -18,7 +18,7 @@ def _require_login() -> None:
 @bp.get("/sessions/<int:session_id>")
 def session(session_id: int):
     """Every unknown face and uncertain mark of a session, each with its snapshot and three answers."""
-    sess = _session_or_404(session_id)
+    sess = session_or_404(session_id)
     items = service.pending_items(sess, current_app.config)
     students = sorted(sess.course.students, key=lambda s: (s.name.lower(), s.id))
     return render_template("review/session.html", sess=sess, items=items, students=students,
@@ -30,7 +30,7 @@ def session(session_id: int):
 @bp.post("/sessions/<int:session_id>/<kind>/<int:item_id>")
 def answer(session_id: int, kind: str, item_id: int):
     """Apply "this is <student>", "stranger" or "ignore" to one sighting or mark."""
-    sess = _session_or_404(session_id)
+    sess = session_or_404(session_id)
     if kind not in ("sighting", "record"):
         abort(404)
     apply = service.answer_sighting if kind == "sighting" else service.answer_record
@@ -41,13 +41,6 @@ def answer(session_id: int, kind: str, item_id: int):
     except (service.ReviewError, CorrectionError) as exc:
         flash(str(exc), "error")
     return redirect(url_for("review.session", session_id=sess.id))
-
-
-def _session_or_404(session_id: int):
-    sess = get_session(session_id, current_user.id)
-    if sess is None:
-        abort(404)
-    return sess
 
 
 @bp.app_context_processor
