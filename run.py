@@ -1,5 +1,4 @@
 """Entry point: `flask --app run ...` for commands, `python run.py` to serve Rollcall with waitress."""
-import logging
 import os
 
 # Everything this process creates (database, faces, snapshots, recognizers, uploads) is owner-only.
@@ -10,13 +9,9 @@ from app import create_app  # noqa: E402  (after the umask, so folders made at s
 app = create_app()
 
 if __name__ == "__main__":
-    from flask.logging import default_handler
+    from app.serving import configure_logging, serve
 
-    from app.serving import serve
-
-    # Our package is also called "app", so Flask's own handler would print every app.* record twice.
-    app.logger.removeHandler(default_handler)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(app)
     # MJPEG viewers each hold a thread for as long as they watch (capped per session and teacher); 16+
     # keeps the rest of the app responsive.
     threads = max(16, int(os.environ.get("WAITRESS_THREADS", 16)))

@@ -3,9 +3,10 @@
 Which threads a process runs depends on its role:
 - "web" without REDIS_URL (the embedded default, `make run`): recorder, job runner, mail sender,
   retention sweeper, and the camera workers started from the browser.
-- "web" with REDIS_URL (a school): recorder and camera workers only; jobs, mail and the sweep belong
-  to the job worker processes, so a second web process adds no second sender or sweeper.
+- "web" with REDIS_URL (a school): no jobs, mail or sweep (the job workers'), no cameras (the camera
+  workers'), so a second web process adds no second sender, sweeper or camera.
 - "worker" (`flask worker`): mail sender and retention sweeper next to the RQ work loop.
+- "camera" (`flask camera-worker`): the recorder for the cameras that process runs.
 Stop order (also on SIGTERM/SIGINT, see app/serving.py): cameras first, so their last events are on
 the queue; then the recorder drains that queue; then the job runner finishes its current job; then mail
 and the sweep. Nothing is left half-written by a normal shutdown.
@@ -70,7 +71,7 @@ def start_background(app: Flask, force: bool = False, close_interrupted: bool = 
     """Start the role's threads (see the module docstring) after closing what a previous process left.
 
     Honours START_BACKGROUND unless force (the attend command needs its writer even in tests).
-    Never called by create_app: only by app/serving.py, `flask attend` and `flask worker`.
+    Never called by create_app: only by app/serving.py and the attend, worker and camera-worker commands.
     """
     if not (force or app.config.get("START_BACKGROUND", True)):
         return None
@@ -81,8 +82,9 @@ def start_background(app: Flask, force: bool = False, close_interrupted: bool = 
 
     school = uses_redis(app)
     handle = Background(app)
-    if role == "web":
-        _start_web(app, handle, close_interrupted, jobs=not school)
+    if role in ("web", "camera"):
+        # In a school, sessions left running belong to the camera workers (resumed, not closed).
+        _start_web(app, handle, close_interrupted and not school, jobs=role == "web" and not school)
     if sender and (role == "worker" or not school) and app.config.get("MAIL_ENABLED", True):
         from .notify import OutboxSender, release_stuck
 

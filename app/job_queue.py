@@ -120,6 +120,9 @@ def worker_command_factory():
         app = current_app._get_current_object()
         if not app.config.get("REDIS_URL"):
             raise click.UsageError("REDIS_URL is not set: jobs run inside the web process (`make run`)")
+        from .serving import configure_logging
+
+        configure_logging(app)
         work(app, burst=burst)
 
     return worker_command

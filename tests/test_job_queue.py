@@ -4,15 +4,13 @@ Also the read side: pages never write a job row, an orphan is only *shown* as in
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
 
 import pytest
 from conftest import needs_datasets, needs_detector
 from helpers_web import course_of, seed_student_chips
-from redis_server import REDIS_URL, needs_redis
+from redis_server import forget_redis, needs_redis, process_env, use_redis
 from test_training import chips  # noqa: F401  (the module fixture: real faces94 chips)
 
 from app import db, jobs
@@ -43,25 +41,9 @@ def test_reading_an_orphaned_job_writes_nothing(client, auth, app):
 @pytest.fixture
 def redis_app(app):
     """The test app with jobs on Redis, in a queue of its own (removed afterwards)."""
-    app.config.update(REDIS_URL=REDIS_URL, REDIS_QUEUE=f"rollcall-test-{uuid.uuid4().hex[:12]}")
+    use_redis(app)
     yield app
-    from app.job_queue import connection
-
-    redis = connection(app)
-    keys = list(redis.scan_iter(f"*{app.config['REDIS_QUEUE']}*")) + list(redis.scan_iter("rq:job:rollcall-*"))
-    if keys:
-        redis.delete(*keys)
-
-
-def _worker_env(app) -> dict:
-    """The environment a deployed worker gets: the same database, folders, Redis and queue as the web app."""
-    config = app.config
-    return {**os.environ, "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg", "postgresql"),
-            "ROLLCALL_INSTANCE_DIR": config["INSTANCE_DIR"], "ROLLCALL_DATASET_DIR": config["DATASET_DIR"],
-            "ROLLCALL_RECOGNIZER_DIR": config["RECOGNIZER_DIR"], "ROLLCALL_SNAPSHOT_DIR": config["SNAPSHOT_DIR"],
-            "ROLLCALL_UPLOAD_DIR": config["UPLOAD_DIR"], "DETECTOR_DIR": config["DETECTOR_DIR"],
-            "REDIS_URL": config["REDIS_URL"], "REDIS_QUEUE": config["REDIS_QUEUE"], "MAIL_ENABLED": "0",
-            "SECRET_KEY": "test-secret"}
+    forget_redis(app)
 
 
 @needs_redis
@@ -80,7 +62,7 @@ def test_a_worker_process_runs_the_training_job_queued_by_the_web(client, auth, 
     assert _job_json(client, course_id, job_id)["status"] == "queued"
     assert jobs.run_pending(app) == 0
     worker = subprocess.run([sys.executable, "-m", "flask", "--app", "run", "worker", "--burst"], cwd=BASE_DIR,
-                            env=_worker_env(app), capture_output=True, text=True, timeout=180)
+                            env=process_env(app), capture_output=True, text=True, timeout=180)
     output = worker.stdout + worker.stderr
     assert worker.returncode == 0, output[-3000:]
     assert f"rollcall job {job_id}" in output  # RQ's own log line: this process took it

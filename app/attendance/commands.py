@@ -79,4 +79,6 @@ def _send_queued_mail(app, deliver_due) -> None:
         click.echo(f"warning: mail not sent yet ({exc}); it stays in the outbox", err=True)
 
 
-COMMANDS = [attend_command]
+from .camera_process import camera_worker_command  # noqa: E402  (a school's camera processes)
+
+COMMANDS = [attend_command, camera_worker_command]
