@@ -26,6 +26,8 @@ def attend_command(course_id: int, source: str, no_email: bool, as_json: bool) -
     from .service import AttendanceError
 
     app = current_app._get_current_object()
+    if app.config.get("REDIS_URL"):  # a session here would also be claimed by a camera-worker process
+        raise click.ClickException("REDIS_URL is set: camera workers run attendance; start it from the web page")
     # Not closing "interrupted" sessions here: the web server may be running one right now.
     background = start_background(app, force=True, close_interrupted=False, sender=False)
     cameras = camera_service(app)
