@@ -47,7 +47,7 @@ def _active_key(app: Flask) -> str:
 
 def enqueue(app: Flask, job_id: int, work_path: str, kwargs: dict[str, Any]) -> str:
     """Put a job (or its next slice) at the end of the queue; returns the Redis job id."""
-    redis_id = f"rollcall-{job_id}-{uuid.uuid4().hex[:8]}"
+    redis_id = f"{app.config.get('REDIS_QUEUE', 'rollcall')}-{job_id}-{uuid.uuid4().hex[:8]}"
     # Recorded first: a worker finishing before this line would otherwise leave a stale "active" mark.
     connection(app).hset(_active_key(app), str(job_id), redis_id)
     queue_of(app).enqueue(perform, job_id, work_path, kwargs, job_id=redis_id, job_timeout=JOB_TIMEOUT_SECONDS,

@@ -38,7 +38,7 @@ def forget_redis(app) -> None:
     from app.job_queue import connection
 
     redis = connection(app)
-    keys = list(redis.scan_iter(f"*{app.config['REDIS_QUEUE']}*")) + list(redis.scan_iter("rq:job:rollcall-*"))
+    keys = list(redis.scan_iter(f"*{app.config['REDIS_QUEUE']}*"))  # queue, live keys and RQ's job hashes
     if keys:
         redis.delete(*keys)
 
