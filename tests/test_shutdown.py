@@ -71,6 +71,7 @@ def _count(overrides: dict, session_id: int) -> int:
     with app.app_context():
         n = db.session.scalar(select(func.count()).select_from(AttendanceRecord)
                               .where(AttendanceRecord.session_id == session_id))
+        db.session.remove()  # give the connection back before the pool is closed
         db.engine.dispose()
     return n
 
