@@ -129,16 +129,3 @@ def session_or_404(session_id: int):
     if session is None:
         abort(404)
     return session
-
-
-@bp.app_context_processor
-def _panel_helper() -> dict:
-    """`attendance_panel(course)` for the course page's Start Attendance panel."""
-    def attendance_panel(course) -> dict:
-        from .sources import configured_videos
-
-        return {"videos": configured_videos(current_app.config["CAMERA_VIDEO_DIR"]),
-                "running": service.running_session(course.id), "trained": bool(course.recognizer_version),
-                "default_webcam": current_app.config["CAMERA_SOURCE"] if current_app.config["CAMERA_SOURCE"].isdigit() else "0"}
-
-    return {"attendance_panel": attendance_panel}

@@ -101,3 +101,10 @@ def source_from_form(form: Mapping[str, Any], upload: FileStorage | None, config
         upload.save(str(path))
         return str(path)
     raise AttendanceError("choose a camera source")
+
+
+def start_panel(course, config: Mapping[str, Any], running) -> dict[str, Any]:
+    """What the course page's Start Attendance panel shows: configured videos, the running session, defaults."""
+    webcam = str(config["CAMERA_SOURCE"])
+    return {"videos": configured_videos(config["CAMERA_VIDEO_DIR"]), "running": running,
+            "trained": bool(course.recognizer_version), "default_webcam": webcam if webcam.isdigit() else "0"}

@@ -7,12 +7,17 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from .. import jobs
+from ..attendance.service import running_session
+from ..attendance.sources import start_panel
+from ..privacy.service import retention
+from ..reports.stats import course_panel
+from ..review.service import chips_since_training
 from ..vision.features import FEATURE_KINDS, FeatureError, check_feature_kind
 from . import bp
 from .forms import ActionForm, CourseForm
 from .service import (course_counts, create_course, delete_course, get_course_or_404, list_courses, retrain_needed,
                       update_course)
-from .training import TrainingError, train_course
+from .tasks import run_training_job
 
 # Check-then-queue must be one step: five Train clicks at once queue one job (one server process).
 _train_lock = threading.Lock()
@@ -52,9 +57,14 @@ def detail(course_id: int):
     stale = retrain_needed(course, current_app.config)
     if stale:
         flash(stale, "warning")
+    # The view gathers each area's panel (its own service's query), so templates run no queries.
+    config = current_app.config
     return render_template("courses/detail.html", course=course, action_form=ActionForm(),
                            train_job=jobs.latest_job(course.id, "train"),
-                           counts={s.id: len(s.samples) for s in course.students})
+                           counts={s.id: len(s.samples) for s in course.students},
+                           attendance_panel=start_panel(course, config, running_session(course.id)),
+                           reports_panel=course_panel(course), review_added=chips_since_training(course),
+                           snapshot_retention=retention(course, config["SNAPSHOT_RETENTION_DAYS"]))
 
 
 @bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
@@ -130,12 +140,3 @@ def job(course_id: int, job_id: int):
         return {"id": item.id, "kind": item.kind, "status": item.status, "progress": item.progress,
                 "message": item.message, "result": item.result}
     return render_template("courses/job.html", course=course, job=item)
-
-
-def run_training_job(job_id: int, course_id: int) -> dict:
-    """Job body: train the course, reporting progress; TrainingError becomes the job's message."""
-    try:
-        return train_course(course_id, current_app.config,
-                            lambda fraction, message: jobs.report_progress(job_id, fraction, message))
-    except TrainingError as exc:
-        raise jobs.JobError(f"{exc} The previous recognizer (if any) stays in use.") from exc

@@ -5,7 +5,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_login import current_user, login_required
 
 from .. import jobs
-from ..courses.routes import run_training_job
+from ..courses.tasks import run_training_job
 from ..courses.training import TrainingError, trainable_students
 from ..students.service import get_student_or_404, sample_counts
 from . import bp, service
@@ -54,10 +54,3 @@ def _retrain(course) -> str:
     job = jobs.create_job("train", course.id, message="Waiting to start training")
     jobs.submit(current_app._get_current_object(), job.id, run_training_job, course_id=course.id)
     return "The course is retraining without them."
-
-
-@bp.app_context_processor
-def _retention_helper() -> dict:
-    """`snapshot_retention(course)` for the course page: days kept, oldest snapshot, when it goes."""
-    return {"snapshot_retention": lambda course: service.retention(
-        course, int(current_app.config.get("SNAPSHOT_RETENTION_DAYS", 30)))}

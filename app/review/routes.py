@@ -41,9 +41,3 @@ def answer(session_id: int, kind: str, item_id: int):
     except (service.ReviewError, CorrectionError) as exc:
         flash(str(exc), "error")
     return redirect(url_for("review.session", session_id=sess.id))
-
-
-@bp.app_context_processor
-def _review_helpers() -> dict:
-    """`review_added(course)`: photos added from reviews since the course's last training (course page)."""
-    return {"review_added": service.chips_since_training}

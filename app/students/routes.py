@@ -2,26 +2,23 @@
 from __future__ import annotations
 
 import base64
-import logging
-import shutil
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, send_from_directory, url_for
 from flask_login import login_required
 
-from .. import db, jobs
+from .. import jobs
 from ..courses.forms import ActionForm
 from ..courses.service import get_course_or_404
-from ..models import Course, Student
+from ..models import Student
 from . import bp
-from .enrollment import EnrollmentError, enroll_photos, enroll_video, store_video
-from .bulk import describe, enroll_folder, list_people, new_summary, unpack_zip
+from .enrollment import EnrollmentError, enroll_photos, store_video
+from .bulk import unpack_zip
 from .forms import BulkUploadForm, PhotoUploadForm, RosterForm, StudentForm, VideoUploadForm
 from .service import (StudentError, confirm_sample, create_student, delete_sample, delete_student,
                       get_sample_or_404, get_student_or_404, import_roster, look_alike_names, sample_counts,
                       update_student)
-
-log = logging.getLogger(__name__)
+from .tasks import run_bulk_job, run_video_job
 
 MAX_PHOTOS_PER_UPLOAD = 50
 
@@ -212,53 +209,6 @@ def delete_face(student_id: int, sample_id: int):
         delete_sample(sample, current_app.config)
         flash("Face image deleted.", "success")
     return redirect(url_for("students.detail", student_id=student.id))
-
-
-def run_video_job(job_id: int, student_id: int, path: str) -> dict:
-    """Job body: enroll a stored video; expected problems become the job's message."""
-    try:
-        result = enroll_video(student_id, Path(path), current_app.config,
-                              lambda fraction, message: jobs.report_progress(job_id, fraction, message))
-    except EnrollmentError as exc:
-        raise jobs.JobError(f"Video rejected: {exc}. Nothing was saved.") from exc
-    return result.as_dict()
-
-
-# Photos per slice of a bulk job: a slice takes about a minute, then jobs queued meanwhile (training) run.
-BULK_SLICE_PHOTOS = 100
-
-
-def run_bulk_job(job_id: int, course_id: int, folder: str, labels: dict[str, str], start: int = 0,
-                 summary: dict | None = None) -> dict | jobs.Requeue:
-    """Job body: enroll an unpacked ZIP one slice at a time, then remove it; messages say what was kept."""
-    finished = False
-    summary = summary if summary is not None else new_summary()
-    try:
-        course = db.session.get(Course, course_id)
-        if course is None:
-            finished = True
-            raise jobs.JobError("The course was deleted.")
-        summary, start = enroll_folder(course, Path(folder), current_app.config,
-                                       lambda fraction, message: jobs.report_progress(job_id, fraction, message),
-                                       labels, start=start, summary=summary, max_photos=BULK_SLICE_PHOTOS)
-        finished = start >= len(list_people(Path(folder)))
-    except jobs.JobError:
-        raise
-    except Exception as exc:
-        finished = True
-        db.session.rollback()
-        log.exception("bulk job %s stopped", job_id)
-        kept = describe(summary) if summary["accepted"] else "Nothing was kept."
-        raise jobs.JobError(f"Stopped by a server error while reading the photos. {kept} "
-                            "Upload the remaining folders again.") from exc
-    finally:
-        if finished:
-            shutil.rmtree(folder, ignore_errors=True)
-    if not finished:
-        return jobs.Requeue({"course_id": course_id, "folder": folder, "labels": labels, "start": start,
-                             "summary": summary})
-    summary["message"] = describe(summary)
-    return summary
 
 
 def _s(items: list) -> str:
