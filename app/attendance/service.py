@@ -5,8 +5,9 @@ import logging
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from flask import Flask, current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +20,7 @@ from .alert_mail import alert_text
 log = logging.getLogger(__name__)
 
 OPEN = "running"
+SESSION_ENDED_HOOKS = "rollcall.session_ended"  # app.extensions key: hooks run after a session ends
 
 
 class AttendanceError(RuntimeError):
@@ -59,22 +61,23 @@ def end_session(session_id: int, status: str = "ended", message: str = "", frame
         session.ended_at = datetime.now(timezone.utc)
     db.session.commit()
     if closed and status == "ended":
-        _queue_absence_digest(session_id)
+        _run_session_ended_hooks(session_id)
     return closed
 
 
-def _queue_absence_digest(session_id: int) -> None:
-    """Let the reports area mail its absence digest, if that area exists and the teacher wants it."""
-    try:
-        from ..reports.digest import send_absence_digest
-    except ImportError:
-        return
-    try:
-        if send_absence_digest(session_id) is not None:
-            db.session.commit()
-    except Exception:  # noqa: BLE001  (a digest problem must not undo the session's end)
-        db.session.rollback()
-        log.exception("absence digest for session %s failed", session_id)
+def on_session_ended(app: Flask, hook: Callable[[int], object]) -> None:
+    """Register hook(session_id), run after a session ends normally (reports uses it for the absence digest)."""
+    app.extensions.setdefault(SESSION_ENDED_HOOKS, []).append(hook)
+
+
+def _run_session_ended_hooks(session_id: int) -> None:
+    """Each hook commits its own work; a failing hook is logged and must not undo the session's end."""
+    for hook in current_app.extensions.get(SESSION_ENDED_HOOKS, []):
+        try:
+            hook(session_id)
+        except Exception:  # noqa: BLE001
+            db.session.rollback()
+            log.exception("session-ended hook %s failed for session %s", getattr(hook, "__name__", hook), session_id)
 
 
 def note_status(session_id: int, message: str) -> None:

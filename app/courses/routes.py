@@ -7,11 +7,11 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from .. import jobs
-from ..attendance.service import running_session
-from ..attendance.sources import start_panel
-from ..privacy.service import retention
-from ..reports.stats import course_panel
-from ..review.service import chips_since_training
+# Modules, not names: these areas import courses too, and their names are looked up per request.
+from ..attendance import service as attendance, sources as attendance_sources
+from ..privacy import service as privacy
+from ..reports import stats as reports
+from ..review import service as review
 from ..vision.features import FEATURE_KINDS, FeatureError, check_feature_kind
 from . import bp
 from .forms import ActionForm, CourseForm
@@ -62,9 +62,10 @@ def detail(course_id: int):
     return render_template("courses/detail.html", course=course, action_form=ActionForm(),
                            train_job=jobs.latest_job(course.id, "train"),
                            counts={s.id: len(s.samples) for s in course.students},
-                           attendance_panel=start_panel(course, config, running_session(course.id)),
-                           reports_panel=course_panel(course), review_added=chips_since_training(course),
-                           snapshot_retention=retention(course, config["SNAPSHOT_RETENTION_DAYS"]))
+                           attendance_panel=attendance_sources.start_panel(
+                               course, config, attendance.running_session(course.id)),
+                           reports_panel=reports.course_panel(course), review_added=review.chips_since_training(course),
+                           snapshot_retention=privacy.retention(course, config["SNAPSHOT_RETENTION_DAYS"]))
 
 
 @bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
