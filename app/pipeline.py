@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 from typing import Any, Mapping
 
+from .storage import storage
 from .vision.detector import FaceDetector
 from .vision.recognizer import Recognizer
 
@@ -40,8 +41,8 @@ def thread_detector(config: Mapping[str, Any]) -> FaceDetector:
 
 
 def recognizer_path(config: Mapping[str, Any], course_id: int, version: int) -> Path:
-    """models/course_<id>/v<version>.joblib (the JSON sidecar sits beside it)."""
-    return Path(config["RECOGNIZER_DIR"]) / f"course_{course_id}" / f"v{version}.joblib"
+    """models/course_<id>/v<version>.joblib (app.storage owns the layout)."""
+    return storage(config).recognizer_path(course_id, version)
 
 
 def load_recognizer(config: Mapping[str, Any], course_id: int, version: int) -> Recognizer:

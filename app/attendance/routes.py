@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from . import bp, service
 from .camera_service import camera_service
 from ..errors import public_message
+from ..storage import storage
 from .service import AttendanceError
 from .sources import discard_upload, source_from_form
 from .viewers import viewer_limits
@@ -119,7 +120,7 @@ def stream(session_id: int):
 def snapshot(session_id: int, name: str):
     """A face snapshot of this session (marked student or unknown person)."""
     session_or_404(session_id)
-    folder = f"{current_app.config['SNAPSHOT_DIR']}/session_{session_id}"
+    folder = storage(current_app.config).session_dir(session_id)
     return send_from_directory(folder, name, max_age=0)  # safe_join inside refuses "../"
 
 

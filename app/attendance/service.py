@@ -1,10 +1,9 @@
-"""The only code that writes AttendanceSession, AttendanceRecord and UnknownSighting rows."""
+"""The only code that writes AttendanceSession rows and, with records.py (corrections, erasure), AttendanceRecord
+and UnknownSighting rows."""
 from __future__ import annotations
 
 import logging
-import shutil
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 from flask import Flask, current_app
@@ -14,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import db
 from ..models import AttendanceRecord, AttendanceSession, AuditEvent, Course, Student, UnknownSighting
 from ..notify import enqueue_mail
+from ..storage import Storage
 from ..timezones import format_local
 from .alert_mail import alert_text
 
@@ -196,7 +196,7 @@ def running_session(course_id: int) -> AttendanceSession | None:
         .order_by(AttendanceSession.id.desc()).limit(1)).first()
 
 
-def delete_session(session_id: int, teacher_id: int, snapshot_dir: str) -> str:
+def delete_session(session_id: int, teacher_id: int, files: Storage) -> str:
     """Delete an ended session with its records, sightings and snapshot files; audited. Returns its description."""
     session = get_session(session_id, teacher_id)
     if session is None:
@@ -211,7 +211,7 @@ def delete_session(session_id: int, teacher_id: int, snapshot_dir: str) -> str:
                               detail=described))
     db.session.delete(session)  # records, sightings and corrections go with it (cascade)
     db.session.commit()
-    shutil.rmtree(Path(snapshot_dir) / f"session_{session_id}", ignore_errors=True)
+    files.delete_session_snapshots(session_id)
     log.info("teacher %s deleted %s", teacher_id, described)
     return described
 

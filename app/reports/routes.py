@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from ..attendance.routes import session_or_404
+from ..auth.service import set_absence_digest
+from ..attendance.records import CorrectionError, set_mark
 from ..attendance.service import AttendanceError, set_excluded
 from ..attendance.service import delete_session as delete_attendance_session
 from ..review import service as review
 from ..courses.service import get_course_or_404
 from ..redirects import safe_redirect_target
+from ..storage import storage
 from ..students.service import get_student_or_404
 from . import bp, charts, exports, service, stats
 from ..timezones import format_local
@@ -84,7 +86,7 @@ def delete_session(session_id: int):
     sess = session_or_404(session_id)
     course_id = sess.course_id
     try:
-        described = delete_attendance_session(sess.id, current_user.id, current_app.config["SNAPSHOT_DIR"])
+        described = delete_attendance_session(sess.id, current_user.id, storage(current_app.config))
     except AttendanceError as exc:
         flash(f"Not deleted: {exc}.", "error")
         return redirect(url_for("reports.session", session_id=sess.id))
@@ -113,9 +115,9 @@ def correct(session_id: int, student_id: int):
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
     else:
         try:
-            service.set_mark(sess.id, student_id, current_user.id, form.mark.data == "present", form.reason.data)
+            set_mark(sess.id, student_id, current_user.id, form.mark.data == "present", form.reason.data)
             flash("Attendance corrected; the change is in the audit log below.", "success")
-        except service.CorrectionError as exc:
+        except CorrectionError as exc:
             flash(str(exc), "error")
     return redirect(safe_redirect_target(request.form.get("next"), url_for("reports.session", session_id=sess.id)))
 
@@ -187,7 +189,7 @@ def preferences():
     if request.method == "GET":
         form.absence_digest.data = current_user.absence_digest
     if form.validate_on_submit():
-        service.set_absence_digest(current_user.id, bool(form.absence_digest.data))
+        set_absence_digest(current_user.id, bool(form.absence_digest.data))
         flash("Absence digest turned " + ("on." if form.absence_digest.data else "off."), "success")
         return redirect(url_for("reports.preferences"))
     return render_template("reports/preferences.html", form=form)
@@ -216,14 +218,7 @@ def _download(rows: list, fmt: str, stem: str, info: dict) -> Response:
 
 
 def _snapshot(name: str | None):
-    if not name:
+    path = storage(current_app.config).snapshot_file(name)
+    if path is None:
         abort(404)
-    folder = Path(current_app.config["SNAPSHOT_DIR"]).resolve()
-    path = Path(name)
-    if path.is_absolute():
-        # Accept absolute paths only inside the snapshot folder.
-        try:
-            path = path.resolve().relative_to(folder)
-        except ValueError:
-            abort(404)
-    return send_from_directory(folder, str(path), max_age=3600)
+    return send_file(path, max_age=3600)

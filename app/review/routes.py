@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from ..attendance.routes import session_or_404
-from ..reports.service import CorrectionError
+from ..attendance.records import CorrectionError
 from . import bp, service
 
 

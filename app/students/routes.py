@@ -11,6 +11,7 @@ from .. import jobs
 from ..courses.forms import ActionForm
 from ..courses.service import get_course_or_404
 from ..models import Student
+from ..storage import storage
 from . import bp
 from .enrollment import EnrollmentError, enroll_photos, store_video
 from .bulk import unpack_zip
@@ -183,7 +184,7 @@ def face(student_id: int, sample_id: int):
     """One stored face image (only for its owner)."""
     student = get_student_or_404(student_id)
     sample = get_sample_or_404(student, sample_id)
-    folder = Path(current_app.config["DATASET_DIR"]) / str(student.id)
+    folder = storage(current_app.config).student_dir(student.id)
     if not (folder / sample.filename).is_file():
         abort(404)
     return send_from_directory(folder, sample.filename, mimetype="image/png", max_age=3600)

@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..models import Course, FaceSample, Student
+from ..storage import storage
 from ..text import control_char_message, has_control_chars
-from .enrollment import delete_sample_file, delete_student_files
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def delete_student(student: Student, config: Mapping[str, Any]) -> None:
     student_id = student.id
     db.session.delete(student)
     db.session.commit()
-    delete_student_files(config["DATASET_DIR"], student_id)
+    storage(config).delete_student_chips(student_id)
     log.info("student %s deleted", student_id)
 
 
@@ -100,7 +100,7 @@ def delete_sample(sample: FaceSample, config: Mapping[str, Any]) -> None:
     """Delete one face image (row and file)."""
     db.session.delete(sample)
     db.session.commit()
-    delete_sample_file(config["DATASET_DIR"], sample)
+    storage(config).delete_chip(sample.student_id, sample.filename)
 
 
 def confirm_sample(sample: FaceSample) -> None:
@@ -191,3 +191,9 @@ def find_or_create_student(course: Course, label: str) -> tuple[Student, bool]:
     db.session.add(student)
     db.session.commit()
     return student, True
+
+
+def drop_samples(student: Student) -> None:
+    """Stage the deletion of every FaceSample row of a student (the caller commits; files go after)."""
+    for sample in list(student.samples):
+        db.session.delete(sample)
