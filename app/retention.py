@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from . import db
 from .attendance.records import forget_snapshots_before
-from .models import AttendanceRecord, AttendanceSession, Course, Student, UnknownSighting
+from .models import AttendanceRecord, AttendanceSession, Course, SessionStatus, Student, UnknownSighting
 from .storage import IN_FLIGHT_SECONDS, Storage, age_seconds, prune_versions, storage
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def sweep(app: Flask, now: float | None = None) -> Counter[str]:
             students = set(db.session.scalars(select(Student.id)))
             sessions = set(db.session.scalars(select(AttendanceSession.id)))
             running = set(db.session.scalars(select(AttendanceSession.source).where(
-                AttendanceSession.status == "running")))
+                AttendanceSession.status == SessionStatus.RUNNING)))
             files = storage(config)
             done += _models(files, courses)
             done += _dataset(files, students)

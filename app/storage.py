@@ -151,6 +151,12 @@ class Storage:
         for tmp in self.course_dir(course_id).glob(f"v{version}.*tmp"):
             tmp.unlink(missing_ok=True)
 
+    def delete_version(self, course_id: int, version: int) -> None:
+        """Remove both files of one version (sidecar first, so a reader never sees it complete meanwhile)."""
+        path = self.recognizer_path(course_id, version)
+        path.with_suffix(".json").unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+
     def delete_recognizers(self, course_id: int) -> None:
         """Remove every recognizer version of a course."""
         shutil.rmtree(self.course_dir(course_id), ignore_errors=True)

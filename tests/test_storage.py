@@ -31,6 +31,15 @@ def test_version_numbers_skip_failed_saves_and_only_a_sidecar_completes_a_save(t
     assert files.is_saved(7, 3) and files.versions_on_disk(7) == {3}
 
 
+def test_delete_version_removes_both_files_of_that_version_only(tmp_path):
+    files = _storage(tmp_path)
+    for version in (1, 2):
+        _touch(files.recognizer_path(1, version))
+        _touch(files.recognizer_path(1, version).with_suffix(".json"))
+    files.delete_version(1, 2)
+    assert files.versions_on_disk(1) == {1} and files.is_saved(1, 1)
+
+
 def test_discard_unsaved_removes_only_the_failed_versions_temp_files(tmp_path):
     files = _storage(tmp_path)
     folder = files.course_dir(1)

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from . import bp, service
 from .camera_service import camera_service
 from ..errors import public_message
+from ..models import SessionStatus
 from ..storage import storage
 from .service import AttendanceError
 from .sources import discard_upload, source_from_form
@@ -58,7 +59,7 @@ def stop(session_id: int):
     """Stop the camera and close the session."""
     session_or_404(session_id)
     stats = camera_service(current_app._get_current_object()).stop(session_id) or {}
-    service.end_session(session_id, "ended", "stopped by the teacher", stats.get("frames"), stats.get("frames_analysed"))
+    service.end_session(session_id, SessionStatus.ENDED, "stopped by the teacher", stats.get("frames"), stats.get("frames_analysed"))
     flash("Attendance stopped.", "success")
     return redirect(url_for("attendance.live", session_id=session_id))
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import db
-from ..models import AttendanceRecord, AttendanceSession, AuditEvent, Course, Student, UnknownSighting
+from ..models import AttendanceRecord, AttendanceSession, AuditEvent, Course, SessionStatus, Student, UnknownSighting
 from ..notify import enqueue_mail
 from ..storage import Storage
 from ..timezones import format_local
@@ -19,7 +19,7 @@ from .alert_mail import alert_text
 
 log = logging.getLogger(__name__)
 
-OPEN = "running"
+OPEN = SessionStatus.RUNNING
 SESSION_ENDED_HOOKS = "rollcall.session_ended"  # app.extensions key: hooks run after a session ends
 
 
@@ -45,7 +45,7 @@ def create_session(course_id: int, source: str, source_label: str, recognizer_ve
     return session.id
 
 
-def end_session(session_id: int, status: str = "ended", message: str = "", frames: int | None = None,
+def end_session(session_id: int, status: str = SessionStatus.ENDED, message: str = "", frames: int | None = None,
                 frames_analysed: int | None = None) -> bool:
     """Close a running session once (later calls only update the counters); True if this call closed it."""
     session = db.session.get(AttendanceSession, session_id)
@@ -60,7 +60,7 @@ def end_session(session_id: int, status: str = "ended", message: str = "", frame
         session.status, session.status_message = status, message[:2000]
         session.ended_at = datetime.now(timezone.utc)
     db.session.commit()
-    if closed and status == "ended":
+    if closed and status == SessionStatus.ENDED:
         _run_session_ended_hooks(session_id)
     return closed
 
@@ -92,7 +92,7 @@ def close_interrupted() -> int:
     """Sessions left running by a previous process are closed as interrupted; returns how many."""
     result = db.session.execute(
         update(AttendanceSession).where(AttendanceSession.status == OPEN).values(
-            status="interrupted", ended_at=datetime.now(timezone.utc),
+            status=SessionStatus.INTERRUPTED, ended_at=datetime.now(timezone.utc),
             status_message="the server stopped while this session was running")
     )
     db.session.commit()

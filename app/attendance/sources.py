@@ -78,8 +78,7 @@ def source_from_form(form: Mapping[str, Any], upload: FileStorage | None, config
             if parse_source(url)[0] != "url":
                 raise AttendanceError("enter a stream address starting with rtsp://, http:// or https://")
             # Teachers type this address and the server connects to it: only cameras IT allows.
-            return check_camera_url(url, config.get("CAMERA_ALLOWED_HOSTS", ""),
-                                    bool(config.get("CAMERA_ALLOW_PUBLIC_URLS", False)))
+            return check_camera_url(url, config["CAMERA_ALLOWED_HOSTS"], bool(config["CAMERA_ALLOW_PUBLIC_URLS"]))
         except (SourceError, AddressRefused) as exc:
             raise AttendanceError(str(exc)) from exc
     if kind == "video":

@@ -4,8 +4,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from flask import abort
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import db
@@ -13,14 +11,6 @@ from ..models import Course, FaceSample, Student
 from ..storage import storage
 
 log = logging.getLogger(__name__)
-
-
-def get_course_or_404(course_id: int) -> Course:
-    """The current teacher's course; 404 for a missing course or another teacher's."""
-    course = db.session.get(Course, course_id)
-    if course is None or not current_user.is_authenticated or course.teacher_id != current_user.id:
-        abort(404)
-    return course
 
 
 def list_courses(teacher_id: int) -> list[Course]:

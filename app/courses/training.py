@@ -116,6 +116,11 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
         db.session.rollback()
         files.delete_recognizers(course_id)
         raise TrainingError("The course was deleted while it was training; nothing was kept.") from None
+    except Exception:
+        # The database did not make this version current: its files go, so no camera loop picks it up.
+        db.session.rollback()
+        files.delete_version(course_id, version)
+        raise
     files.prune_versions(course_id, version)
     log.info("course %s trained: version %s, %s students, %s images", course.id, version,
              summary["n_students"], summary["n_images"])

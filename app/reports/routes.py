@@ -12,10 +12,9 @@ from ..attendance.records import CorrectionError, set_mark
 from ..attendance.service import AttendanceError, set_excluded
 from ..attendance.service import delete_session as delete_attendance_session
 from ..review import service as review
-from ..courses.service import get_course_or_404
+from ..owned import course_or_404, student_or_404
 from ..redirects import safe_redirect_target
 from ..storage import storage
-from ..students.service import get_student_or_404
 from . import bp, charts, exports, service, stats
 from ..timezones import format_local
 from .digest import send_absence_digest
@@ -36,7 +35,7 @@ def _require_login() -> None:
 @bp.get("/courses/<int:course_id>")
 def course(course_id: int):
     """Course statistics: chart, per-student percentages (low ones highlighted), exports."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     students = stats.student_stats_page(course.id, _page(), request.args.get("sort", "roll"),
                                         low_only=request.args.get("low") == "1")
     return render_template("reports/course.html", course=course, students=students,
@@ -46,7 +45,7 @@ def course(course_id: int):
 @bp.get("/courses/<int:course_id>/sessions")
 def index(course_id: int):
     """All sessions of a course with counts and status."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     status, sort = request.args.get("status", ""), request.args.get("sort", "newest")
     sessions = service.sessions_page(course.id, _page(), status, sort)
     return render_template("reports/index.html", course=course, sessions=sessions, status=status, sort=sort,
@@ -56,7 +55,7 @@ def index(course_id: int):
 @bp.get("/courses/<int:course_id>/chart.svg")
 def chart(course_id: int):
     """Attendance % per session as SVG (last 60 counted sessions)."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     bars = [(format_local(s.started_at, current_user.timezone, "%Y-%m-%d %H:%M", with_zone=False), rate)
             for s, rate in stats.session_rates(course.id)]
     svg = charts.attendance_svg(bars, stats.low_threshold())
@@ -109,7 +108,7 @@ def exclude_session(session_id: int):
 def correct(session_id: int, student_id: int):
     """Mark a student present or absent by hand (reason required, audited)."""
     sess = session_or_404(session_id)
-    get_student_or_404(student_id)
+    student_or_404(student_id)
     form = CorrectionForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -134,7 +133,7 @@ def digest(session_id: int):
 @bp.get("/students/<int:student_id>")
 def student(student_id: int):
     """A student's attendance history and percentage."""
-    st = get_student_or_404(student_id)
+    st = student_or_404(student_id)
     show = request.args.get("show", "all")
     return render_template("reports/student.html", student=st, stat=stats.student_rate(st), show=show,
                            history=stats.student_history_page(st, _page(), show),
@@ -144,7 +143,7 @@ def student(student_id: int):
 @bp.get("/courses/<int:course_id>/export.<fmt>")
 def export_course(course_id: int, fmt: str):
     """Course over a date range: one row per student, one column per session."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     try:
         start, end = _date_arg("start"), _date_arg("end")
         if start and end and start > end:

@@ -18,6 +18,7 @@ from ..models import (
     AttendanceCorrection,
     AttendanceRecord,
     AttendanceSession,
+    SessionStatus,
     Student,
     Teacher,
     UnknownSighting,
@@ -64,7 +65,7 @@ def counted_clause():
     """Sessions that count in percentages: all but excluded trials and failed runs nobody was marked in."""
     rec = aliased(AttendanceRecord)  # an alias, so queries that also join records do not swallow it
     has_record = exists(select(rec.id).where(rec.session_id == AttendanceSession.id)).correlate(AttendanceSession)
-    return and_(AttendanceSession.excluded.is_(False), or_(AttendanceSession.status != "failed", has_record))
+    return and_(AttendanceSession.excluded.is_(False), or_(AttendanceSession.status != SessionStatus.FAILED, has_record))
 
 
 def not_excluded_record():
@@ -119,7 +120,7 @@ SESSION_SORTS = {
     "newest": AttendanceSession.started_at.desc(),
     "oldest": AttendanceSession.started_at.asc(),
 }
-SESSION_STATUSES = ("running", "ended", "interrupted", "failed")
+SESSION_STATUSES = tuple(SessionStatus)
 
 
 def sessions_page(course_id: int, page: int = 1, status: str = "", sort: str = "newest",

@@ -16,16 +16,14 @@ from .. import db
 from ..models import FaceSample
 from ..pipeline import thread_detector
 from ..storage import Storage, storage
-from ..vision.detector import FaceDetector, merge_boxes
-from ..vision.face_policy import Verdict, draw_faces, judge
+from ..vision.face_policy import Verdict, candidate_faces, draw_faces, judge
 from ..vision.preprocess import face_chip
-from ..vision.types import FaceBox
+from ..vision.sources import VIDEO_EXTENSIONS
 from .checks import DUPLICATE, DuplicateGuard, IdentityCheck
 from .images import ImageError, decode_image
 
 log = logging.getLogger(__name__)
 
-VIDEO_EXTENSIONS = {"mp4", "m4v", "mov", "avi", "webm", "mkv"}
 # Sampling a video: about 3 frames a second gives varied poses without near-duplicates, and a cap
 # keeps a long video from flooding the dataset (the recognizer needs ~8-20 per person).
 VIDEO_FRAMES_PER_SECOND = 3.0
@@ -108,7 +106,7 @@ def _enroll_frames(frames: Iterable[tuple[str, np.ndarray]], writer: _ChipWriter
     kept: list[tuple[str, np.ndarray, float, float]] = []
     for label, image in frames:
         try:
-            verdict = judge(image, _detect(detector, image, photo))
+            verdict = judge(image, candidate_faces(detector, image, still=photo))
         except (cv2.error, ValueError) as exc:  # one odd image must not cost the others their place
             log.warning("cannot analyse %s: %s", label, exc)
             result.rejected.append((label, "the image could not be analysed"))
@@ -134,15 +132,6 @@ def _enroll_frames(frames: Iterable[tuple[str, np.ndarray]], writer: _ChipWriter
 
 
 PREVIEW_LIMIT = 20
-
-
-def _detect(detector: FaceDetector, image: np.ndarray, photo: bool) -> list[FaceBox]:
-    """Photos: the photo pass (padded + tiled: tight crops and small faces); video frames: the live pass,
-    without the confident corner boxes a face filling the frame gives (see merge_boxes)."""
-    if photo:
-        return detector.detect_photo(image)
-    found = detector.detect(image)
-    return merge_boxes(found[:1], found, image.shape)
 
 
 def _thumbnail(image: np.ndarray, verdict: Verdict) -> bytes:
@@ -195,7 +184,7 @@ def store_video(stream: Any, filename: str, upload_dir: str | Path) -> Path:
     """Save an uploaded video under a random name and check it by content; nothing is left on failure."""
     ext = Path(filename or "").suffix.lower().lstrip(".")
     # The name only picks the container hint OpenCV needs; the content check below decides.
-    suffix = ext if ext in VIDEO_EXTENSIONS else "mp4"
+    suffix = ext if f".{ext}" in VIDEO_EXTENSIONS else "mp4"
     path = Path(upload_dir) / f"{uuid.uuid4().hex}.{suffix}"
     path.parent.mkdir(parents=True, exist_ok=True)
     stream.save(str(path))

@@ -4,44 +4,24 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from flask import abort
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..models import Course, FaceSample, Student
 from ..storage import storage
-from ..text import control_char_message, has_control_chars
+from ..text import EMAIL_PATTERN, control_char_message, has_control_chars
 
 log = logging.getLogger(__name__)
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROSTER_MAX_ROWS = 2000
 
 
 class StudentError(ValueError):
     """A student change refused; the message is shown to the teacher."""
-
-
-def get_student_or_404(student_id: int) -> Student:
-    """The current teacher's student; 404 for a missing student or another teacher's."""
-    student = db.session.get(Student, student_id)
-    if student is None or not current_user.is_authenticated or student.course.teacher_id != current_user.id:
-        abort(404)
-    return student
-
-
-def get_sample_or_404(student: Student, sample_id: int) -> FaceSample:
-    """A face sample of this (already owner-checked) student, else 404."""
-    sample = db.session.get(FaceSample, sample_id)
-    if sample is None or sample.student_id != student.id:
-        abort(404)
-    return sample
 
 
 def sample_counts(course: Course) -> dict[int, int]:
