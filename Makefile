@@ -6,10 +6,15 @@ FLASK := $(BIN)/flask --app run
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test test-postgres-all setup deps dev-deps weights db browser bench bench-deps bench-reports clean
+.PHONY: run run-school test test-postgres-all setup deps dev-deps weights db browser bench bench-deps bench-reports clean
 
 run: setup
 	$(BIN)/python run.py
+
+# A school's process model on this machine (docs/DEPLOY.md): 2 web processes on one port, 2 camera
+# workers, 1 job worker, on PostgreSQL (DATABASE_URL, created if missing) and Redis (REDIS_URL).
+run-school: setup
+	$(BIN)/python deploy/run_school.py
 
 # The suite runs on SQLite and again on PostgreSQL where a server answers (each app gets a schema
 # of its own there, dropped at the end). In CI a missing server is an error, not a skip.

@@ -31,6 +31,12 @@ class Config:
     # The pool is sized per process: request threads + writer + mail sender + job runner.
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", 10))
     DATABASE_MAX_OVERFLOW = int(os.environ.get("DATABASE_MAX_OVERFLOW", 10))
+    # Set (redis://127.0.0.1:6379/0) for a school: jobs and mail run in `flask worker` processes
+    # (docs/DEPLOY.md). Unset (the default, `make run`): the same code runs inside the one process.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    REDIS_QUEUE = os.environ.get("REDIS_QUEUE", "rollcall")
+    # Seconds a SIGTERM waits for queued camera events to be written before the process exits.
+    SHUTDOWN_DRAIN_SECONDS = float(os.environ.get("SHUTDOWN_DRAIN_SECONDS", 30))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

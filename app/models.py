@@ -180,6 +180,13 @@ class AttendanceSession(db.Model):
     frames_analysed: Mapped[int] = mapped_column(Integer, default=0)
     # A trial run the teacher keeps out of percentages and the chart (still listed and exportable).
     excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Camera-worker processes (a school, REDIS_URL set; app/attendance/leases.py): what a worker needs
+    # to run or resume the session, which worker holds it and when it last said so, and the Stop button.
+    camera_view: Mapped[str | None] = mapped_column(String(20))
+    email_unknown: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     course: Mapped[Course] = relationship(back_populates="sessions")
     records: Mapped[list["AttendanceRecord"]] = relationship(

@@ -27,6 +27,8 @@ class Recorder(threading.Thread):
         self.app, self.events = app, events
         self.stop_event = threading.Event()
         self.handled = self.failed = 0
+        # Sessions a camera-worker process released or lost to another worker (app/attendance/camera_process.py).
+        self.handed_over: set[int] = set()
 
     def run(self) -> None:
         """Write events until stopped, then drain what is left."""
@@ -67,6 +69,8 @@ class Recorder(threading.Thread):
         elif isinstance(event, StatusChanged):
             service.note_status(event.session_id, f"camera {event.status}: {event.message}".strip(": "))
         elif isinstance(event, Finished):
+            if event.session_id in self.handed_over:
+                return  # a camera-worker process gave the session to another worker: it is not over
             service.end_session(event.session_id, event.status, event.message, event.frames, event.frames_analysed)
         else:
             log.warning("unknown event %r", event)

@@ -35,10 +35,12 @@ def get_session(session_id: int, teacher_id: int | None = None) -> AttendanceSes
     return session
 
 
-def create_session(course_id: int, source: str, source_label: str, recognizer_version: int | None) -> int:
+def create_session(course_id: int, source: str, source_label: str, recognizer_version: int | None,
+                   camera_view: str | None = None, email_unknown: bool = True) -> int:
     """A new running session; returns its id."""
     session = AttendanceSession(course_id=course_id, source=source, source_label=source_label[:200],
-                                status=OPEN, recognizer_version=recognizer_version)
+                                status=OPEN, recognizer_version=recognizer_version, camera_view=camera_view,
+                                email_unknown=email_unknown)
     db.session.add(session)
     db.session.commit()
     log.info("attendance session %s started for course %s on %s", session.id, course_id, source_label)
