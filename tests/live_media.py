@@ -6,6 +6,7 @@ other frames plus `unknown_id11`, who is never enrolled.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import cv2
@@ -17,7 +18,8 @@ from app.vision.features import get_extractor
 from app.vision.preprocess import face_chip
 from app.vision.recognizer import Recognizer
 
-FACES94 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "faces94"
+# The same ../shared as conftest (ROLLCALL_SHARED overrides it, e.g. from a git worktree).
+FACES94 = Path(os.environ.get("ROLLCALL_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "datasets" / "faces94"
 PEOPLE = ["9336923", "9338535", "anpage", "asamma", "asewil", "astefa"]
 UNKNOWN = "unknown_id11"
 TRAIN_FRAMES = 8
