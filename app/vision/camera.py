@@ -26,7 +26,7 @@ from .live_view import draw_tracks
 from .recognizer import Recognizer, RecognizerError
 from .sources import FrameSource, SourceError
 from .strangers import Strangers
-from .tracker import KNOWN, UNKNOWN, Decision, Track, Tracker
+from .tracker import KNOWN, UNKNOWN, Decision, Track, Tracker, unknown_rule
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,11 @@ class CameraWorker(threading.Thread):
         super().__init__(name=f"camera-{settings.session_id}", daemon=True)
         self.source, self.detector_factory, self.extractor = source, detector_factory, extractor
         self.recognizer, self.settings, self.events = recognizer, settings, events
-        self.tracker = Tracker(settings.confirm_frames, settings.confirm_window_seconds, settings.unknown_frames,
-                               recheck_seconds=settings.recheck_seconds,
-                               same_face=SAME_TRACK.get(getattr(extractor, "name", "")))
-        self.strangers = Strangers(SAME_STRANGER.get(getattr(extractor, "name", "")))
+        kind = getattr(extractor, "name", "")
+        self.tracker = Tracker(settings.confirm_frames, settings.confirm_window_seconds,
+                               recheck_seconds=settings.recheck_seconds, same_face=SAME_TRACK.get(kind),
+                               **unknown_rule(kind, settings.unknown_frames))
+        self.strangers = Strangers(SAME_STRANGER.get(kind))
         self.stop_event = threading.Event()
         # Set as run() returns; waiting on it survives a Ctrl-C that breaks Thread.join's bookkeeping.
         self.done = threading.Event()
