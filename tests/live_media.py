@@ -17,7 +17,9 @@ from app.vision.features import get_extractor
 from app.vision.preprocess import face_chip
 from app.vision.recognizer import Recognizer
 
-FACES94 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "faces94"
+from tests.conftest import DATASETS
+
+FACES94 = Path(DATASETS) / "faces94"  # ../shared, or ROLLCALL_SHARED (conftest)
 PEOPLE = ["9336923", "9338535", "anpage", "asamma", "asewil", "astefa"]
 UNKNOWN = "unknown_id11"
 TRAIN_FRAMES = 8
