@@ -18,6 +18,10 @@ from .tracker import Track, Tracker
 from .types import FaceBox
 
 MAX_DETECT_EVERY = 4
+# The tracker drops a track unseen for 0.7 s: a starved loop (5 fps under load, 1 detection in 4
+# frames = 0.8 s) lost every track between two detections and no vote ever added up. Detect at least
+# this often on the frames' clock, whatever the frame count says.
+MAX_DETECT_GAP_SECONDS = 0.35
 
 
 class LiveDetection:
@@ -30,13 +34,16 @@ class LiveDetection:
         self.detections = 0
         self.detect_cost = self.base_cost = 0.0  # seconds per frame with / without a detection (running averages)
         self._since_detect = 10**6
+        self._last_t = float("-inf")  # frame time of the last detection
         self._cycle_times: list[float] = []  # times of the detections of the current schedule cycle
         self._detected_at: dict[int, float] = {}  # track id -> last time a detector box (not a carried one) matched it
 
-    def due(self) -> bool:
-        """Whether this frame gets a detection: every frame if the loop keeps up, otherwise every n-th."""
-        due = self._since_detect + 1 >= self.every()
+    def due(self, t: float) -> bool:
+        """Whether the frame at time t gets a detection: every frame if the loop keeps up, else every n-th."""
+        due = self._since_detect + 1 >= self.every() or t - self._last_t >= MAX_DETECT_GAP_SECONDS
         self._since_detect = 0 if due else self._since_detect + 1
+        if due:
+            self._last_t = t
         return due
 
     def every(self) -> int:

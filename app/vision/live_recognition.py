@@ -42,6 +42,7 @@ class LiveRecognition:
         self.child_cost: float | None = None  # seconds a face in the child, running average
         self.frames_while_embedding = 0  # frames the loop handled while the child worked: the point of it
         self.child_start_seconds: float | None = None  # how long the child took to load its models
+        self._child_cpu = (0.0, 0)  # child CPU seconds and faces embedded, kept after the child is closed
         self._judgeable: dict[int, bool] = {}  # track id -> its in-flight chip was good enough to judge
 
     def start(self) -> None:
@@ -67,17 +68,8 @@ class LiveRecognition:
         decisions: list[Decision] = []
         child = self._child_ready()
         if child is not None:
-            self.frames_while_embedding += child.busy is not None
-            done = child.poll()
-            if done is not None:
-                (job_t, ids, chips), vectors, seconds = done
-                self.in_flight.clear()
-                per_face = seconds / max(1, len(ids))
-                self.child_cost = per_face if self.child_cost is None else 0.7 * self.child_cost + 0.3 * per_face
-                flags = [self._judgeable.pop(i, True) for i in ids]
-                if vectors is not None:
-                    tracks = [tracker.tracks.get(i) for i in ids]
-                    decisions += self._vote(tracker, recognizer, blas, vectors, tracks, chips, flags, job_t)
+            self.frames_while_embedding += child.busy
+            decisions += self._collect(child, tracker, recognizer, blas)
         if self.child is not None and child is None:
             # Still starting (~1.5 s under load): embedding here meanwhile would load the models in this
             # thread and stall detection for longer than the wait.
@@ -88,12 +80,12 @@ class LiveRecognition:
         if not candidates:
             return decisions
         if child is not None:
-            if child.busy is None:
+            if child.can_take():
                 chosen = pick(candidates, max(1, int(JOB_SECONDS / max(self.child_cost or 0.1, 1e-3))))
                 chips = [face_chip(frame, tr.box) for tr in chosen]
                 if child.submit((t, [tr.id for tr in chosen], chips), chips):
-                    self.in_flight = {tr.id for tr in chosen}
-                    self._judgeable = {tr.id: judgeable(frame, tr) for tr in chosen}
+                    self.in_flight.update(tr.id for tr in chosen)
+                    self._judgeable.update((tr.id, judgeable(frame, tr)) for tr in chosen)
             return decisions
         n = self.budget.allowance() if self.budget else len(candidates)
         chosen = pick(candidates, n)
@@ -108,6 +100,21 @@ class LiveRecognition:
         self.seconds += spent
         if self.budget:
             self.budget.spend(len(chosen), spent)
+        return decisions
+
+    def _collect(self, child: EmbeddingProcess, tracker: Tracker, recognizer: Recognizer, blas: Any) -> list[Decision]:
+        """Vote the vectors of every finished child job (each voted at its own frame's time)."""
+        decisions: list[Decision] = []
+        while (done := child.poll()) is not None:
+            (job_t, ids, chips), vectors, seconds = done
+            self.in_flight.difference_update(ids)
+            per_face = seconds / max(1, len(ids))
+            self.child_cost = per_face if self.child_cost is None else 0.7 * self.child_cost + 0.3 * per_face
+            self._child_cpu = (child.cpu_seconds, child.faces)
+            flags = [self._judgeable.pop(i, True) for i in ids]
+            if vectors is not None:
+                tracks = [tracker.tracks.get(i) for i in ids]
+                decisions += self._vote(tracker, recognizer, blas, vectors, tracks, chips, flags, job_t)
         return decisions
 
     def _child_ready(self) -> EmbeddingProcess | None:
@@ -130,6 +137,7 @@ class LiveRecognition:
         return {"too_small": sum(1 for tr in tracks if self.too_small(tr)), "recognitions": self.recognitions,
                 "recognition_seconds": round(self.seconds, 2), "embed_process": self.child_start_seconds is not None,
                 "embed_process_start_seconds": self.child_start_seconds,
+                "embed_cpu_ms_per_face": round(1000 * self._child_cpu[0] / self._child_cpu[1], 1) if self._child_cpu[1] else None,
                 "frames_while_embedding": self.frames_while_embedding}
 
     def _vote(self, tracker: Tracker, recognizer: Recognizer, blas: Any, vectors: np.ndarray,
