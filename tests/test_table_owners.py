@@ -14,7 +14,7 @@ OWNERS = {
     "Course": {"courses/service.py"},
     "Student": {"students/service.py"},
     "FaceSample": {"students/service.py", "students/enrollment.py"},
-    "AttendanceSession": {"attendance/service.py"},
+    "AttendanceSession": {"attendance/service.py", "attendance/leases.py"},  # leases: camera-worker claims
     "AttendanceRecord": ATTENDANCE,
     "UnknownSighting": ATTENDANCE,
     "AttendanceCorrection": {"attendance/records.py"},
