@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import db
+from ..models import SessionStatus
 
 
 
@@ -51,7 +52,7 @@ def attend_command(course_id: int, source: str, no_email: bool, as_json: bool) -
     if not no_email and app.config["MAIL_ENABLED"]:
         _send_queued_mail(app, deliver_due)
     with app.app_context():
-        service.end_session(session_id, "ended", stats["message"] or "ended", stats["frames"], stats["frames_analysed"])
+        service.end_session(session_id, SessionStatus.ENDED, stats["message"] or "ended", stats["frames"], stats["frames_analysed"])
         summary = service.session_summary(session_id)
         db.session.remove()
     result = {
