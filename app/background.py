@@ -23,9 +23,6 @@ from . import db
 
 log = logging.getLogger(__name__)
 
-# Seconds a SIGTERM waits for the recorder to write what is queued (systemd's default stop timeout is 90 s).
-DRAIN_SECONDS = 30.0
-
 
 @dataclass
 class Background:
@@ -38,9 +35,15 @@ class Background:
     jobs: bool = False
     stopped: list[str] = field(default_factory=list)
 
-    def stop(self, timeout: float = DRAIN_SECONDS) -> None:
-        """Stop cameras, drain the recorder, finish the current job, stop mail and the sweep."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop cameras, drain the recorder, finish the current job, stop mail and the sweep.
+
+        Each step waits up to timeout seconds (SHUTDOWN_DRAIN_SECONDS unless given).
+        """
         from . import jobs
+
+        if timeout is None:
+            timeout = float(self.app.config["SHUTDOWN_DRAIN_SECONDS"])
         from .attendance.camera_service import camera_service
 
         camera_service(self.app).stop_all(timeout)
@@ -73,7 +76,7 @@ def start_background(app: Flask, force: bool = False, close_interrupted: bool = 
     Honours START_BACKGROUND unless force (the attend command needs its writer even in tests).
     Never called by create_app: only by app/serving.py and the attend, worker and camera-worker commands.
     """
-    if not (force or app.config.get("START_BACKGROUND", True)):
+    if not (force or app.config["START_BACKGROUND"]):
         return None
     existing = app.extensions.get("background")
     if existing is not None:
@@ -85,7 +88,7 @@ def start_background(app: Flask, force: bool = False, close_interrupted: bool = 
     if role in ("web", "camera"):
         # In a school, sessions left running belong to the camera workers (resumed, not closed).
         _start_web(app, handle, close_interrupted and not school, jobs=role == "web" and not school)
-    if sender and (role == "worker" or not school) and app.config.get("MAIL_ENABLED", True):
+    if sender and (role == "worker" or not school) and app.config["MAIL_ENABLED"]:
         from .notify import OutboxSender, release_stuck
 
         release_stuck(app)

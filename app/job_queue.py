@@ -38,16 +38,16 @@ def connection(app: Flask) -> Redis:
 
 def queue_of(app: Flask) -> Queue:
     """The RQ queue jobs go to (REDIS_QUEUE, so two schools or test runs can share one Redis)."""
-    return Queue(str(app.config.get("REDIS_QUEUE", "rollcall")), connection=connection(app))
+    return Queue(str(app.config["REDIS_QUEUE"]), connection=connection(app))
 
 
 def _active_key(app: Flask) -> str:
-    return f"{app.config.get('REDIS_QUEUE', 'rollcall')}:active"
+    return f"{app.config['REDIS_QUEUE']}:active"
 
 
 def enqueue(app: Flask, job_id: int, work_path: str, kwargs: dict[str, Any]) -> str:
     """Put a job (or its next slice) at the end of the queue; returns the Redis job id."""
-    redis_id = f"{app.config.get('REDIS_QUEUE', 'rollcall')}-{job_id}-{uuid.uuid4().hex[:8]}"
+    redis_id = f"{app.config['REDIS_QUEUE']}-{job_id}-{uuid.uuid4().hex[:8]}"
     # Recorded first: a worker finishing before this line would otherwise leave a stale "active" mark.
     connection(app).hset(_active_key(app), str(job_id), redis_id)
     queue_of(app).enqueue(perform, job_id, work_path, kwargs, job_id=redis_id, job_timeout=JOB_TIMEOUT_SECONDS,
@@ -118,7 +118,7 @@ def worker_command_factory():
     def worker_command(burst: bool) -> None:
         """Run background jobs from Redis (needs REDIS_URL; without it jobs run inside the web process)."""
         app = current_app._get_current_object()
-        if not app.config.get("REDIS_URL"):
+        if not app.config["REDIS_URL"]:
             raise click.UsageError("REDIS_URL is not set: jobs run inside the web process (`make run`)")
         from .serving import configure_logging
 

@@ -43,7 +43,7 @@ def put(app: Flask, job_id: int, work: Any, kwargs: dict[str, Any]) -> None:
     runner = runner_of(app)
     runner.active.add(job_id)
     runner.pending.put((job_id, work, kwargs))
-    if app.config.get("START_BACKGROUND", True):
+    if app.config["START_BACKGROUND"]:
         start(app)
 
 

@@ -6,10 +6,11 @@ import os
 import signal
 import socket
 from types import FrameType
+from typing import Any
 
 from flask import Flask
 
-from .background import DRAIN_SECONDS, start_background
+from .background import start_background
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,17 @@ def install_signal_handlers() -> None:
     signal.signal(signal.SIGINT, _exit_on_signal)
 
 
+def server_threads(config: Any) -> int:
+    """SERVER_THREADS, raised to SERVER_MIN_THREADS (with a warning) so live viewers cannot starve the pages."""
+    threads, minimum = int(config["SERVER_THREADS"]), int(config["SERVER_MIN_THREADS"])
+    if threads < minimum:
+        # MJPEG viewers each hold a thread for as long as they watch (capped per session and teacher).
+        log.warning("WAITRESS_THREADS=%d is under the minimum of %d: serving with %d threads", threads, minimum,
+                    minimum)
+        return minimum
+    return threads
+
+
 def serve(app: Flask, host: str, port: int, threads: int) -> None:
     """Start the background owner, serve until a signal, then stop every thread in order (draining)."""
     from waitress import serve as waitress_serve
@@ -58,5 +70,5 @@ def serve(app: Flask, host: str, port: int, threads: int) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if background is not None:
-            background.stop(float(app.config.get("SHUTDOWN_DRAIN_SECONDS", DRAIN_SECONDS)))
+            background.stop()
             log.info("stopped: %s", ", ".join(background.stopped) or "nothing ran")

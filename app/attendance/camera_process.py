@@ -124,7 +124,7 @@ class CameraProcess:
 def camera_worker_command(max_sessions: int, prefixes: tuple[str, ...]) -> None:
     """Run attendance cameras for a school (needs REDIS_URL; without it cameras run in the web process)."""
     app = current_app._get_current_object()
-    if not app.config.get("REDIS_URL"):
+    if not app.config["REDIS_URL"]:
         raise click.UsageError("REDIS_URL is not set: cameras run inside the web process (`make run`)")
     from ..serving import configure_logging
 

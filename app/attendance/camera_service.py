@@ -42,7 +42,7 @@ class CameraService:
     def start(self, course_id: int, source_text: str, teacher_id: int | None = None, email: bool = True,
               view: str | None = None) -> int:
         """Open the camera, create the session and start its worker; returns the session id."""
-        view = view or str(self.app.config.get("CAMERA_VIEW", "doorway"))
+        view = view or str(self.app.config["CAMERA_VIEW"])
         if view not in VIEWS:
             raise AttendanceError(f"unknown camera view {view!r}; choose one of {', '.join(VIEWS)}")
         course = service.course_for_start(course_id, teacher_id)
@@ -71,7 +71,7 @@ class CameraService:
     @property
     def remote(self) -> bool:
         """Whether cameras run in `flask camera-worker` processes (a school: REDIS_URL set)."""
-        return bool(self.app.config.get("REDIS_URL"))
+        return bool(self.app.config["REDIS_URL"])
 
     def _start_remote(self, course: Any, source_text: str, email: bool, view: str) -> int:
         """Check everything here (a bad start is refused at once), then leave the session to a camera worker."""
@@ -87,7 +87,7 @@ class CameraService:
         """Run a session whose row exists (a camera worker claimed it); its source opens from the start."""
         session = db.session.get(AttendanceSession, session_id)
         course = service.course_for_start(session.course_id, None)
-        view = session.camera_view or str(self.app.config.get("CAMERA_VIEW", "doorway"))
+        view = session.camera_view or str(self.app.config["CAMERA_VIEW"])
         source, worker_args = self._prepare(course, session.source, session.email_unknown, view)
         return self._launch(f"session:{session_id}", session_id, source, *worker_args)
 
@@ -128,7 +128,7 @@ class CameraService:
                                       "train the course again")
             detector_config = camera_detector_config(config)
             new_detector(detector_config)  # fail here, with a message, rather than in the thread
-            realtime = bool(config.get("CAMERA_VIDEO_REALTIME", True))
+            realtime = bool(config["CAMERA_VIDEO_REALTIME"])
             upload = uploaded_video(source_text, config)
             if upload is not None:
                 source = UploadedVideo(str(upload), live=False, realtime=realtime)
@@ -145,14 +145,14 @@ class CameraService:
             names={s.id: s.name for s in course.students},
             confirm_frames=int(config["CAMERA_CONFIRM_FRAMES"]),
             confirm_window_seconds=float(config["CAMERA_CONFIRM_WINDOW_SECONDS"]),
-            unknown_frames=int(config.get("CAMERA_UNKNOWN_FRAMES", 5)),
+            unknown_frames=int(config["CAMERA_UNKNOWN_FRAMES"]),
             detect_every=int(config["CAMERA_DETECT_EVERY"]),
             retry_max_seconds=float(config["CAMERA_RETRY_MAX_SECONDS"]),
             email_unknown=email,
             recognizer_path=path,
             view=view,
-            recognition_budget_ms=float(config.get("CAMERA_RECOGNITION_BUDGET_MS", 25)),
-            embed_process=bool(config.get("CAMERA_EMBED_PROCESS", True)),
+            recognition_budget_ms=float(config["CAMERA_RECOGNITION_BUDGET_MS"]),
+            embed_process=bool(config["CAMERA_EMBED_PROCESS"]),
             min_face_px=min_face_px(config, extractor.name),
         )
         return source, (extractor, recognizer, settings, detector_config)
@@ -210,7 +210,7 @@ class CameraService:
 
 def camera_detector_config(config: Any) -> dict[str, Any]:
     """The app config with the live loop's own tile setting (tiles cost ~5x per frame; see bench/RESULTS.md)."""
-    return {**config, "DETECTOR_TILES": int(config.get("CAMERA_DETECTOR_TILES", 1))}
+    return {**config, "DETECTOR_TILES": int(config["CAMERA_DETECTOR_TILES"])}
 
 
 # Pixel features lose small faces: at 40-60 px wide they score under the calibrated threshold (called
@@ -220,7 +220,7 @@ PIXELS_MIN_FACE_PX = 70
 
 def min_face_px(config: Any, features: str) -> int:
     """CAMERA_MIN_FACE_PX, or by feature kind when it is -1 (the default)."""
-    value = int(config.get("CAMERA_MIN_FACE_PX", -1))
+    value = int(config["CAMERA_MIN_FACE_PX"])
     if value >= 0:
         return value
     return PIXELS_MIN_FACE_PX if features == "pixels" else 0

@@ -21,7 +21,7 @@ POLL_SECONDS = 0.05
 
 
 def _key(app: Flask, session_id: int, what: str) -> str:
-    return f"{app.config.get('REDIS_QUEUE', 'rollcall')}:live:{session_id}:{what}"
+    return f"{app.config['REDIS_QUEUE']}:live:{session_id}:{what}"
 
 
 class Publisher:
