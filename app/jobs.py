@@ -12,17 +12,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Flask, abort, current_app
+from flask import Flask, current_app
 
 from . import db
 from .job_runner import EXTENSION_KEY, run_pending, runner_of, shutdown, wait_idle  # noqa: F401 (re-exported)
-from .models import Course, Job, utcnow
+from .models import Job, JobStatus, utcnow
 from .vision.detector import DetectorError
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "Interrupted because the server restarted. Start it again."
-ACTIVE_STATUSES = ("queued", "running")
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 class JobError(Exception):
@@ -42,13 +42,13 @@ Work = Callable[..., Any]
 
 def uses_redis(app: Flask) -> bool:
     """Whether jobs go to RQ worker processes (REDIS_URL set) rather than the in-process thread."""
-    return bool(app.config.get("REDIS_URL"))
+    return bool(app.config["REDIS_URL"])
 
 
 def create_job(kind: str, course_id: int, student_id: int | None = None, message: str = "Waiting to start") -> Job:
     """A queued Job row (committed, so the progress page can show it at once); closes this course's orphans."""
     close_orphans(current_app._get_current_object(), course_id)
-    job = Job(kind=kind, course_id=course_id, student_id=student_id, status="queued", progress=0.0, message=message)
+    job = Job(kind=kind, course_id=course_id, student_id=student_id, status=JobStatus.QUEUED, progress=0.0, message=message)
     db.session.add(job)
     db.session.commit()
     return job
@@ -85,19 +85,19 @@ def run_job(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> Requ
     with app.app_context():
         try:
             job = db.session.get(Job, job_id)
-            if job is not None and job.status != "running":  # a continued slice keeps its progress message
-                _set(job_id, status="running", message="Started")
+            if job is not None and job.status != JobStatus.RUNNING:  # a continued slice keeps its progress message
+                _set(job_id, status=JobStatus.RUNNING, message="Started")
             try:
                 result = work(job_id, **kwargs)
             except (JobError, DetectorError) as exc:
                 # Expected failures (a missing detector included) are shown to the teacher as they are.
                 db.session.rollback()
-                _set(job_id, status="failed", message=str(exc), finished_at=utcnow())
+                _set(job_id, status=JobStatus.FAILED, message=str(exc), finished_at=utcnow())
                 return None
             except Exception:  # noqa: BLE001
                 db.session.rollback()
                 log.exception("job %s failed", job_id)
-                _set(job_id, status="failed", message="Something went wrong on the server; nothing was half-saved. "
+                _set(job_id, status=JobStatus.FAILED, message="Something went wrong on the server; nothing was half-saved. "
                                                       "Please try again.", finished_at=utcnow())
                 return None
             job = db.session.get(Job, job_id)
@@ -105,8 +105,8 @@ def run_job(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> Requ
                 return None
             if isinstance(result, Requeue):
                 return result
-            if job.status == "running":
-                _set(job_id, status="done", progress=1.0, result=result or {}, finished_at=utcnow(),
+            if job.status == JobStatus.RUNNING:
+                _set(job_id, status=JobStatus.DONE, progress=1.0, result=result or {}, finished_at=utcnow(),
                      message=(result or {}).get("message", "Finished"))
             return None
         finally:
@@ -142,7 +142,7 @@ def _shown(job: Job | None) -> Job | None:
     """The job as pages show it: an orphan is detached from the session and shown failed, nothing written."""
     if job is not None and job.status in ACTIVE_STATUSES and not is_active(current_app._get_current_object(), job.id):
         db.session.expunge(job)  # a plain object now: the changes below can never be flushed
-        job.status, job.message = "failed", INTERRUPTED
+        job.status, job.message = JobStatus.FAILED, INTERRUPTED
     return job
 
 
@@ -154,11 +154,11 @@ def latest_job(course_id: int, kind: str, student_id: int | None = None) -> Job 
     return _shown(db.session.scalar(query.order_by(Job.id.desc()).limit(1)))
 
 
-def get_job_or_404(course: Course, job_id: int) -> Job:
-    """A job of this (already owner-checked) course, as pages show it, else 404."""
+def course_job(course_id: int, job_id: int) -> Job | None:
+    """A job of this course, as pages show it (None if it is another course's or gone)."""
     job = db.session.get(Job, job_id)
-    if job is None or job.course_id != course.id:
-        abort(404)
+    if job is None or job.course_id != course_id:
+        return None
     return _shown(job)
 
 
@@ -169,7 +169,7 @@ def close_orphans(app: Flask, course_id: int | None = None) -> int:
         query = query.where(Job.course_id == course_id)
     orphans = [job for job in db.session.scalars(query) if not is_active(app, job.id)]
     for job in orphans:
-        job.status, job.finished_at, job.message = "failed", utcnow(), INTERRUPTED
+        job.status, job.finished_at, job.message = JobStatus.FAILED, utcnow(), INTERRUPTED
     if orphans:
         db.session.commit()
     return len(orphans)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 
-from . import db
-from .models import Course, FaceSample, Student
+from . import db, jobs
+from .models import Course, FaceSample, Job, Student
 
 
 def _teacher_id() -> int | None:
@@ -38,3 +38,11 @@ def sample_or_404(student: Student, sample_id: int) -> FaceSample:
     if sample is None or sample.student_id != student.id:
         abort(404)
     return sample
+
+
+def job_or_404(course: Course, job_id: int) -> Job:
+    """A background job of this (already owner-checked) course, as pages show it, else 404."""
+    job = jobs.course_job(course.id, job_id)
+    if job is None:
+        abort(404)
+    return job

@@ -13,7 +13,7 @@ from ..attendance import service as attendance, sources as attendance_sources
 from ..privacy import service as privacy
 from ..reports import stats as reports
 from ..review import service as review
-from ..owned import course_or_404
+from ..owned import course_or_404, job_or_404
 from ..vision.features import FEATURE_KINDS, FeatureError, check_feature_kind
 from . import bp
 from .forms import ActionForm, CourseForm
@@ -137,7 +137,7 @@ def _start_training(course, message: str):
 def job(course_id: int, job_id: int):
     """Progress of a background job (JSON for scripts, an auto-refreshing page otherwise)."""
     course = course_or_404(course_id)
-    item = jobs.get_job_or_404(course, job_id)
+    item = job_or_404(course, job_id)
     if request.accept_mimetypes.best == "application/json":
         return {"id": item.id, "kind": item.kind, "status": item.status, "progress": item.progress,
                 "message": item.message, "result": item.result}
