@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from flask import Flask, current_app
+from sqlalchemy import text
 
 from . import db
 from .job_runner import EXTENSION_KEY, run_pending, runner_of, shutdown, wait_idle  # noqa: F401 (re-exported)
@@ -23,6 +26,10 @@ log = logging.getLogger(__name__)
 
 INTERRUPTED = "Interrupted because the server restarted. Start it again."
 ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+# The first key of the PostgreSQL advisory lock `starting` takes (the course id is the second), so it
+# cannot collide with another advisory lock on the same server.
+START_LOCK_NAMESPACE = 15016
+_start_lock = threading.Lock()  # SQLite serves one process: a thread lock is enough there
 
 
 class JobError(Exception):
@@ -43,6 +50,27 @@ Work = Callable[..., Any]
 def uses_redis(app: Flask) -> bool:
     """Whether jobs go to RQ worker processes (REDIS_URL set) rather than the in-process thread."""
     return bool(app.config["REDIS_URL"])
+
+
+@contextmanager
+def starting(course_id: int) -> Iterator[None]:
+    """One decision at a time, across every process, about starting a job for this course.
+
+    Hold it from "is one already running?" until the new job is submitted (a job created but not yet
+    submitted looks orphaned to a second start, which would close it and start its own). On PostgreSQL
+    a transaction-scoped advisory lock on a connection of its own; waits while another process holds it.
+    """
+    if db.engine.dialect.name != "postgresql":
+        with _start_lock:
+            yield
+        return
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:namespace, :course_id)"),
+                     {"namespace": START_LOCK_NAMESPACE, "course_id": course_id})
+        try:
+            yield
+        finally:
+            conn.rollback()  # ends the transaction, which releases the lock
 
 
 def create_job(kind: str, course_id: int, student_id: int | None = None, message: str = "Waiting to start") -> Job:
@@ -84,9 +112,8 @@ def run_job(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> Requ
     """Run one job (or one slice of it) in an app context; a Requeue means "submit the rest again"."""
     with app.app_context():
         try:
-            job = db.session.get(Job, job_id)
-            if job is not None and job.status != JobStatus.RUNNING:  # a continued slice keeps its progress message
-                _set(job_id, status=JobStatus.RUNNING, message="Started")
+            if not _claim(job_id):
+                return None
             try:
                 result = work(job_id, **kwargs)
             except (JobError, DetectorError) as exc:
@@ -111,6 +138,21 @@ def run_job(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> Requ
             return None
         finally:
             db.session.remove()
+
+
+def _claim(job_id: int) -> bool:
+    """Queued -> running in one conditional UPDATE; a continued slice is running already.
+
+    False for a job that was closed meanwhile (shown interrupted, or its course deleted): it never runs,
+    so a start that took over from it is the only one.
+    """
+    started = db.session.execute(db.update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+                                 .values(status=JobStatus.RUNNING, message="Started"))
+    db.session.commit()
+    if started.rowcount:
+        return True
+    job = db.session.get(Job, job_id)
+    return job is not None and job.status == JobStatus.RUNNING
 
 
 def _set(job_id: int, **values: Any) -> None:

@@ -1,8 +1,6 @@
 """Course views: list, create, detail, rename, delete, train and job progress."""
 from __future__ import annotations
 
-import threading
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -19,9 +17,6 @@ from . import bp
 from .forms import ActionForm, CourseForm
 from .service import course_counts, create_course, delete_course, list_courses, retrain_needed, update_course
 from .tasks import run_training_job
-
-# Check-then-queue must be one step: five Train clicks at once queue one job (one server process).
-_train_lock = threading.Lock()
 
 
 @bp.before_request
@@ -122,7 +117,7 @@ def train(course_id: int):
 
 def _start_training(course, message: str):
     """Queue a training job unless one is already running, and show its progress page."""
-    with _train_lock:  # submit inside too: a job not yet submitted would look orphaned to the next click
+    with jobs.starting(course.id):  # across web processes too
         running = jobs.latest_job(course.id, "train")
         if running is not None and running.status in (JobStatus.QUEUED, JobStatus.RUNNING):
             flash("Training is already running for this course.", "info")
