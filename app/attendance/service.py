@@ -135,6 +135,11 @@ def record_unknown(session_id: int, track_id: int, score: float | None, seen_at:
     session = db.session.get(AttendanceSession, session_id)
     if session is None:
         return None
+    if new_stranger and stranger and db.session.scalar(select(UnknownSighting.id).where(
+            UnknownSighting.session_id == session_id, UnknownSighting.stranger == stranger).limit(1)):
+        # A camera worker that resumed the session (takeover) numbers strangers from 1 again, and a video
+        # replays from its start: this stranger was recorded (and mailed) already; a returning stranger now.
+        new_stranger = False
     sighting = UnknownSighting(session_id=session_id, track_id=track_id, seen_at=seen_at, score=score,
                                snapshot=snapshot, emailed=False, stranger=stranger, best_label=best_label)
     db.session.add(sighting)
