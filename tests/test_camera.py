@@ -103,6 +103,7 @@ def test_worker_picks_up_a_retrained_recognizer(tmp_path, scene_video):
     try:
         assert _wait(lambda: w.frames > 2, 30)
         newer = trained().save(tmp_path / "course_1" / "v2.joblib")
+        w.watch.use(newer)  # what the camera service does once the database made v2 current
         assert _wait(lambda: w.settings.recognizer_path == newer, 30)
         assert w.recognizer is not trained()
     finally:

@@ -91,6 +91,8 @@ class CameraProcess:
         log.info("camera worker %s: running session %s", self.worker_id, session_id)
 
     def _heartbeat(self, background: Any) -> None:
+        # Training commits in a job worker process: the database is how this one learns of a new version.
+        self.cameras.follow_current_recognizers()
         for lease in leases.heartbeat(self.worker_id, list(self.sessions)):
             worker = self.cameras.worker(lease.session_id)
             if lease.keep and worker is not None and worker.is_alive():

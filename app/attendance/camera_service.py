@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from .. import db
-from ..models import AttendanceSession
+from ..models import AttendanceSession, Course
 from ..pipeline import new_detector, recognizer_path
 from ..vision.camera import CameraWorker, WorkerSettings
 from ..vision.detection_schedule import VIEWS
@@ -156,6 +157,23 @@ class CameraService:
             min_face_px=min_face_px(config, extractor.name),
         )
         return source, (extractor, recognizer, settings, detector_config)
+
+    def follow_current_recognizers(self) -> None:
+        """Tell each running worker the recognizer version its course uses now (the database decides).
+
+        A worker loads a version only when told (a version saved but never committed is never current);
+        called after training commits (embedded) and at each camera-worker heartbeat (a school).
+        """
+        with self._lock:
+            running = {sid: w for sid, w in self._workers.items() if w.is_alive()}
+        if not running:
+            return
+        rows = db.session.execute(
+            select(AttendanceSession.id, Course.id, Course.recognizer_version)
+            .join(Course, Course.id == AttendanceSession.course_id).where(AttendanceSession.id.in_(running))).all()
+        for session_id, course_id, version in rows:
+            if version is not None:  # no recognizer now (erased): the loaded one runs until the session ends
+                running[session_id].watch.use(recognizer_path(self.app.config, course_id, version))
 
     def worker(self, session_id: int) -> CameraWorker | RemoteCamera | None:
         """The worker of a session, running or finished but not yet reaped (in a school: in any process)."""

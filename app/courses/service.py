@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from .. import db
@@ -11,6 +12,8 @@ from ..models import Course, FaceSample, Student
 from ..storage import storage
 
 log = logging.getLogger(__name__)
+
+RECOGNIZER_CHANGED_HOOKS = "rollcall.recognizer_changed"  # app.extensions key: hooks run after a switch
 
 
 def list_courses(teacher_id: int) -> list[Course]:
@@ -51,9 +54,22 @@ def update_course(course: Course, name: str, features: str) -> bool:
 
 
 def use_recognizer(course: Course, version: int | None, summary: dict[str, Any] | None) -> None:
-    """Switch the course to a saved recognizer version (None: no recognizer); the DB says which one is current."""
+    """Switch the course to a saved recognizer version (None: no recognizer); the DB says which one is current.
+
+    After the commit, whoever registered (attendance: running cameras of this process) is told.
+    """
     course.recognizer_version, course.recognizer_summary = version, summary
     db.session.commit()
+    for hook in current_app.extensions.get(RECOGNIZER_CHANGED_HOOKS, []):
+        try:
+            hook(course.id)
+        except Exception:  # noqa: BLE001  (the switch is committed; a camera not told keeps its recognizer)
+            log.exception("course %s: recognizer-changed hook %r failed", course.id, hook)
+
+
+def on_recognizer_changed(app: Flask, hook: Callable[[int], object]) -> None:
+    """Register hook(course_id), run after use_recognizer commits (attendance reloads running cameras)."""
+    app.extensions.setdefault(RECOGNIZER_CHANGED_HOOKS, []).append(hook)
 
 
 def delete_course(course: Course, config: Mapping[str, Any]) -> None:

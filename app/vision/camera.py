@@ -236,7 +236,7 @@ class CameraWorker(threading.Thread):
         self.message = message
 
     def _maybe_reload(self) -> None:
-        """Pick up a retrained recognizer written (atomically) over the watched file."""
+        """Pick up the recognizer version the camera service said is current (RecognizerWatch.use)."""
         newer = self.watch.newer()
         if newer is not None:
             self.recognizer, self.settings.recognizer_path = newer, self.watch.path

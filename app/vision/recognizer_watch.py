@@ -1,8 +1,7 @@
-"""A running camera loop picks up a retrained recognizer: the newest complete version beside the one in use."""
+"""A running camera loop picks up a retrained recognizer: the version its owner says the database made current."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 from pathlib import Path
 
@@ -14,59 +13,40 @@ RELOAD_CHECK_SECONDS = 2.0
 
 
 class RecognizerWatch:
-    """Checks every few seconds for a newer v<N>.joblib that fits the loop's features; load() returns it once."""
+    """Holds the version the camera service says is current (use()); newer() loads it once if it fits the features.
+
+    The database decides which version is current (app/courses/service.py use_recognizer), so a version
+    saved but never committed is never loaded; the worker does not look at the folder itself.
+    """
 
     def __init__(self, path: Path | None, dimension: int, session_id: int) -> None:
         self.path, self.dimension, self.session_id = path, dimension, session_id
-        self._mtime = _mtime(path)
+        self._wanted = path
         self._next_check = 0.0
-        self._skipped: tuple[Path, float] | None = None
+        self._skipped: Path | None = None
+
+    def use(self, path: Path) -> None:
+        """This version is current now (called from another thread; the loop loads it at its next check)."""
+        self._wanted = path
 
     def newer(self) -> Recognizer | None:
-        """A retrained recognizer written (atomically) over or beside the watched file, or None."""
+        """The recognizer use() named, once, or None (unchanged, not loadable yet, or other features)."""
         now = time.monotonic()
-        if self.path is None or now < self._next_check:
+        wanted = self._wanted
+        if wanted is None or wanted in (self.path, self._skipped) or now < self._next_check:
             return None
         self._next_check = now + RELOAD_CHECK_SECONDS
-        newest = newest_version(self.path)
-        mtime = _mtime(newest)
-        if mtime is None or (newest == self.path and mtime == self._mtime) or (newest, mtime) == self._skipped:
-            return None
         try:
-            candidate = Recognizer.load(newest)
+            candidate = Recognizer.load(wanted)
         except (RecognizerError, OSError, ValueError) as exc:
             log.warning("session %s: cannot reload recognizer yet: %s", self.session_id, exc)
             return None
         if candidate.n_features_in_ != self.dimension:
             # Retrained with other features (the course switched): keep the one that fits
             # this loop's extractor until the session is restarted.
-            self._skipped = (newest, mtime)
-            log.warning("session %s: %s uses other features; restart the session to use it", self.session_id, newest.name)
+            self._skipped = wanted
+            log.warning("session %s: %s uses other features; restart the session to use it", self.session_id, wanted.name)
             return None
-        self.path, self._mtime = newest, mtime
-        log.info("session %s: reloaded recognizer %s", self.session_id, newest)
+        self.path = wanted
+        log.info("session %s: reloaded recognizer %s", self.session_id, wanted)
         return candidate
-
-
-def newest_version(path: Path) -> Path:
-    """The highest v<N>.joblib beside path whose JSON sidecar exists (save() writes the sidecar last)."""
-    best, best_version = path, _version(path)
-    if best_version is None:
-        return path
-    for candidate in path.parent.glob("v*.joblib"):
-        version = _version(candidate)
-        if version is not None and version > best_version and candidate.with_suffix(".json").is_file():
-            best, best_version = candidate, version
-    return best
-
-
-def _version(path: Path) -> int | None:
-    match = re.fullmatch(r"v(\d+)", path.stem)
-    return int(match.group(1)) if match else None
-
-
-def _mtime(path: Path | None) -> float | None:
-    try:
-        return path.stat().st_mtime_ns if path is not None else None
-    except OSError:
-        return None
