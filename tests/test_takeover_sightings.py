@@ -2,6 +2,9 @@
 its start): a stranger recorded before the takeover is not mailed a second time; a new one still is."""
 from __future__ import annotations
 
+import threading
+
+import pytest
 from helpers_web import course_of
 
 from app import db
@@ -29,3 +32,28 @@ def test_a_stranger_seen_again_by_the_resuming_worker_is_mailed_once(app, auth):
                                   .order_by(UnknownSighting.id)).all()
     assert len(mails) == 2
     assert [tuple(r) for r in rows] == [(1, True), (1, False), (1, False), (2, True)]
+
+
+def test_two_workers_meeting_the_same_stranger_at_once_mail_once(app, auth):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("two recorders write one session only in a school, which runs on PostgreSQL")
+    auth.signup_and_login()
+    course_id = course_of(app)
+    with app.app_context():
+        session_id = service.create_session(course_id, "rtsp://cam", "cam", None)
+    start = threading.Barrier(4)
+
+    def recorder(track_id: int) -> None:
+        with app.app_context():
+            start.wait(10)
+            _sight(session_id, track_id=track_id, stranger=1)
+            db.session.remove()
+
+    threads = [threading.Thread(target=recorder, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 1
+        assert db.session.scalar(db.select(db.func.count(UnknownSighting.id))) == 4

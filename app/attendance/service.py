@@ -132,7 +132,10 @@ def record_unknown(session_id: int, track_id: int, score: float | None, seen_at:
                    max_emails: int = 5, best_label: int | None = None) -> UnknownSighting | None:
     """One sighting row per unknown track (with the closest student, when known); a new stranger is
     mailed, up to max_emails, then one summary."""
-    session = db.session.get(AttendanceSession, session_id)
+    # Two camera workers may both write this session around a takeover: the session row's lock (PostgreSQL)
+    # makes "recorded already?" and the insert one step; FOR NO KEY UPDATE leaves mark inserts unblocked.
+    session = db.session.get(AttendanceSession, session_id, with_for_update={"key_share": True}
+                             if new_stranger and stranger else None)
     if session is None:
         return None
     if new_stranger and stranger and db.session.scalar(select(UnknownSighting.id).where(
