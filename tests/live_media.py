@@ -6,7 +6,6 @@ other frames plus `unknown_id11`, who is never enrolled.
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import cv2
@@ -14,12 +13,12 @@ import pytest
 import numpy as np
 
 from app.vision.detector import FaceDetector
+from conftest import DATASETS
 from app.vision.features import get_extractor
 from app.vision.preprocess import face_chip
 from app.vision.recognizer import Recognizer
 
-# The same ../shared as conftest (ROLLCALL_SHARED overrides it, e.g. from a git worktree).
-FACES94 = Path(os.environ.get("ROLLCALL_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "datasets" / "faces94"
+FACES94 = DATASETS / "faces94"  # ROLLCALL_SHARED honoured, as in conftest (worktrees sit deeper)
 PEOPLE = ["9336923", "9338535", "anpage", "asamma", "asewil", "astefa"]
 UNKNOWN = "unknown_id11"
 TRAIN_FRAMES = 8
