@@ -77,7 +77,8 @@ class Score:
     strangers_reported: dict[str, int] = field(default_factory=dict)
     students_called_unknown: int = 0
     unplaced_unknowns: int = 0
-    mark_times: list[float] = field(default_factory=list)
+    mark_times: list[float] = field(default_factory=list)  # wall seconds from the source's start
+    mark_video_times: list[float] = field(default_factory=list)  # the same on the video's clock (unpaced runs)
     db_marked: int = 0
     db_sightings: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
@@ -93,6 +94,7 @@ class Score:
             "fps": self.stats.get("frames", 0) / self.wall if self.wall else 0.0,
             "time_to_all": max(self.mark_times) if self.mark_times and not self.missed else None,
             "median_mark": sorted(self.mark_times)[len(self.mark_times) // 2] if self.mark_times else None,
+            "last_mark_video": max(self.mark_video_times) if self.mark_video_times else None,
             "db_marked": self.db_marked, "db_sightings": self.db_sightings,
         }
 
@@ -133,6 +135,7 @@ def run(app, course_id: int, video: Path, room: Classroom, ids: dict[str, int], 
             if seat is not None and seat.person.name == name and name not in score.right:
                 score.right.append(name)
                 score.mark_times.append(when - t0)
+                score.mark_video_times.append(event.source_t)
             elif seat is None or seat.person.name != name:
                 score.wrong.append(f"{name} on {seat.person.name if seat else 'no seat'}")
         elif isinstance(event, UnknownSeen):

@@ -83,20 +83,28 @@ class PacedFrames(FrameListSource):
         return item[0], time.monotonic()
 
 
+@pytest.fixture(scope="module")
+def small_room():
+    """Six seated faces (four students, two strangers), 56-90 px: enough to keep a dlib child busy, cheap to enroll."""
+    return build(DATASETS, detector(), "faces94+orl", n_faces=6, n_strangers=2, n_absent=0, seconds=2.0,
+                 min_px=56, max_px=90, seed=3, max_photos=2)
+
+
 @needs_dlib
-def test_dlib_embeddings_in_a_child_process_while_the_loop_keeps_tracking(room):
+def test_dlib_embeddings_in_a_child_process_while_the_loop_keeps_tracking(small_room):
     """Costly embeddings run beside the loop: frames keep flowing while a job is out, and students get marked."""
     from app.vision.camera import CameraWorker, Marked, WorkerSettings
 
     import tempfile
 
+    room = small_room
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(Path(tmp))
         course_id, ids, summary = enroll(app, room, "dlib")
         from app.pipeline import recognizer_path
 
         recognizer = Recognizer.load(recognizer_path(app.config, course_id, summary["version"]))
-    frames = [frame(room, k) for k in range(60)]
+    frames = [frame(room, k) for k in range(30)]
     events: queue.Queue = queue.Queue(maxsize=1000)
     settings = WorkerSettings(session_id=1, view="classroom", recognition_budget_ms=25, embed_process=True)
     w = CameraWorker(PacedFrames(frames, live=True), detector, get_extractor("dlib"), recognizer, settings, events)
@@ -104,8 +112,9 @@ def test_dlib_embeddings_in_a_child_process_while_the_loop_keeps_tracking(room):
     marked: dict[int, int] = {}
     w.start()
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and len(marked) < len(present):
+        # Two marks prove the child's vectors reach the votes; the rest is the benchmark's job.
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline and len(marked) < min(2, len(present)):
             try:
                 event = events.get(timeout=0.5)
             except queue.Empty:
@@ -117,6 +126,7 @@ def test_dlib_embeddings_in_a_child_process_while_the_loop_keeps_tracking(room):
         w.stop()
     print(stats, len(marked), len(present))
     assert stats["embed_process"] and stats["frames_while_embedding"] > 10
+    assert stats["frames"] > stats["recognitions"]  # the loop ran ahead of the embeddings, not in step with them
     assert set(marked) <= present and all(n == 1 for n in marked.values())
-    assert len(marked) >= len(present) // 2
-    assert stats["faces_in_view"] >= 10 and stats["errors"] == 0
+    assert len(marked) >= min(2, len(present))
+    assert stats["faces_in_view"] >= 5 and stats["errors"] == 0

@@ -68,3 +68,26 @@ def test_a_face_cut_by_an_inner_tile_edge_is_left_to_the_neighbouring_tile():
     left = det.detect_region(frame, (0, 0, 640, 720))
     assert whole and all(b.x2 < 640 for b in left)  # a box ending at the region's inner edge is dropped
     assert all(isinstance(b, FaceBox) for b in whole)
+
+
+@needs_datasets
+@needs_detector
+def test_a_small_face_keeps_one_track_through_the_rotation_and_expires_once_its_tile_finds_it_gone(small_face_frame):
+    from app.vision.live_detection import LiveDetection
+    from app.vision.tracker import Tracker
+
+    det = FaceDetector(DETECTOR_DIR / "deploy.prototxt", DETECTOR_DIR / "res10_300x300_ssd_iter_140000.caffemodel")
+    live, tracker = LiveDetection("classroom", detect_every=1), Tracker()
+    ids = set()
+    # Two cycles, 0.5 s apart (a loaded machine): only the bottom-right tile sees the face, and a box not
+    # carried through the whole-frame pass would be 1 s old, past the tracker's 0.7 s, at the next tile.
+    for k in range(10):
+        live.step(det, small_face_frame, 0.5 * k, tracker)
+        ids |= set(tracker.tracks)
+        if k >= 4:
+            assert len(tracker.tracks) == 1, k  # carried by the whole-frame pass and the other tiles
+    assert len(ids) == 1
+    empty = np.full_like(small_face_frame, 150)
+    for k in range(10, 20):
+        live.step(det, empty, 0.5 * k, tracker)
+    assert tracker.tracks == {}  # its tile looked, found nobody, and the box was no longer carried

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import logging
-import math
 import queue
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,25 +14,24 @@ import cv2
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .detection_schedule import DetectionSchedule
 from .detector import FaceDetector
 from .appearance import SAME_STRANGER, SAME_TRACK
 from .events import Finished, Marked, StatusChanged, UnknownSeen
 from .features import FeatureExtractor
-from .live_recognition import LiveRecognition
+from .live_detection import LiveDetection
+from .live_recognition import LiveRecognition, votes_needed
 from .live_view import draw_tracks
-from .recognizer import Recognizer, RecognizerError
+from .recognizer import Recognizer
+from .recognizer_watch import RecognizerWatch
 from .sources import FrameSource, SourceError
 from .strangers import Strangers
-from .tracker import KNOWN, UNKNOWN, Decision, Track, Tracker
+from .tracker import KNOWN, UNKNOWN, Decision, Tracker, unknown_rule
 
 log = logging.getLogger(__name__)
 
 # The live view is encoded at most this often, and only while someone watched recently.
 STREAM_FPS = 15.0
 VIEWER_IDLE_SECONDS = 5.0
-RELOAD_CHECK_SECONDS = 2.0
-MAX_DETECT_EVERY = 4
 
 
 @dataclass
@@ -66,10 +63,11 @@ class CameraWorker(threading.Thread):
         super().__init__(name=f"camera-{settings.session_id}", daemon=True)
         self.source, self.detector_factory, self.extractor = source, detector_factory, extractor
         self.recognizer, self.settings, self.events = recognizer, settings, events
-        self.tracker = Tracker(settings.confirm_frames, settings.confirm_window_seconds, settings.unknown_frames,
-                               recheck_seconds=settings.recheck_seconds,
-                               same_face=SAME_TRACK.get(getattr(extractor, "name", "")))
-        self.strangers = Strangers(SAME_STRANGER.get(getattr(extractor, "name", "")))
+        kind = getattr(extractor, "name", "")
+        confirm, unknown = votes_needed(settings.view, extractor, settings.confirm_frames, settings.unknown_frames)
+        self.tracker = Tracker(confirm, settings.confirm_window_seconds, recheck_seconds=settings.recheck_seconds,
+                               same_face=SAME_TRACK.get(kind), **unknown_rule(kind, unknown))
+        self.strangers = Strangers(SAME_STRANGER.get(kind))
         self.stop_event = threading.Event()
         # Set as run() returns; waiting on it survives a Ctrl-C that breaks Thread.join's bookkeeping.
         self.done = threading.Event()
@@ -79,23 +77,16 @@ class CameraWorker(threading.Thread):
         self._viewer_at = self._last_jpeg = 0.0
         self.status, self.message = "starting", ""
         self.frames = self.frames_analysed = self.errors = self.dropped_events = 0
-        self.fps = 0.0
+        self.fps = self.cpu_seconds = 0.0
         self.marks: list[Marked] = []
         self.unknowns = 0
         self.first_frame_t: float | None = None
         self.first_mark_t: float | None = None
         self.started_at = self.ended_at = 0.0
-        self._detect_cost = self._base_cost = 0.0
-        self._since_detect = 10**6
-        self._recognizer_mtime = _mtime(settings.recognizer_path)
-        self._next_reload_check = 0.0
-        self._skipped_reload: tuple[Path, float] | None = None
-        self.schedule = DetectionSchedule(settings.view)
+        self.watch = RecognizerWatch(settings.recognizer_path, extractor.dimension, settings.session_id)
+        self.detection = LiveDetection(settings.view, settings.detect_every, source)
         self.recognition = LiveRecognition(extractor, settings.recognition_budget_ms, settings.embed_process,
                                            settings.min_face_px)
-        self._detections = 0
-        self._cycle_times: list[float] = []  # times of the detections of the current schedule cycle
-        self._detected_at: dict[int, float] = {}  # track id -> last time a detector box (not a carried one) matched it
 
     # ----- thread ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -185,72 +176,29 @@ class CameraWorker(threading.Thread):
 
     # ----- one frame -------------------------------------------------------------------------
     def _process(self, detector: FaceDetector, blas: ThreadpoolController, frame: np.ndarray, t: float) -> None:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         self.frames += 1
         if self.first_frame_t is None:
             self.first_frame_t = t
-        detected = self._should_detect()
+        detected = self.detection.due(t)
         if detected:
             self.frames_analysed += 1
-            self._since_detect = 0
-            boxes = self.schedule.detect(detector, frame, self._detections)
-            carried = self._carried(self.schedule.region(frame.shape, self._detections), frame.shape, t)
-            tracks = self.tracker.update(boxes + [tr.box for tr in carried], t)
-            self._detected_at = {tr.id: self._detected_at[tr.id] for tr in tracks if tr.id in self._detected_at}
-            self._detected_at.update((tr.id, t) for tr in tracks[:len(boxes)])
-            self._detections += 1
-            cycle = self.schedule.cycle_length(frame.shape)
-            self._cycle_times = (self._cycle_times + [t])[-cycle:]
-        else:
-            self._since_detect += 1
+            self.detection.step(detector, frame, t, self.tracker)
         # Tracks seen in the last full detection cycle have a usable box on this frame; the budget
         # decides how many of them are recognised now (the rest wait for a later frame).
-        fresh_since = self._cycle_times[0] if self._cycle_times else t
-        for decision in self.recognition.step(frame, t, self.tracker, fresh_since, self.recognizer, blas):
+        decisions = self.recognition.step(frame, t, self.tracker, self.detection.fresh_since(t), self.recognizer, blas)
+        for decision in decisions:
             self._emit(decision, t)
         self._publish(frame)
-        cost = time.perf_counter() - start
-        if detected:
-            self._detect_cost = _ema(self._detect_cost, cost)
-        else:
-            self._base_cost = _ema(self._base_cost, cost)
+        self.detection.note_cost(detected, time.perf_counter() - start)
+        # Process CPU (the detector's own threads included): what the frame costs whatever the machine's load.
+        self.cpu_seconds += time.process_time() - cpu
         elapsed = time.monotonic() - self.started_at
         self.fps = self.frames / elapsed if elapsed > 0 else 0.0
 
-    def _carried(self, region: tuple[int, int, int, int] | None, shape: tuple[int, ...], t: float) -> list[Track]:
-        """Tracks outside the region looked at now whose own region found them within the last cycle.
-
-        The tracker drops a track unseen for max_age (0.7 s), less than a rotation takes when detection
-        runs on every 4th frame; carrying their boxes keeps a seated class's tracks (and votes) alive
-        until their own region is looked at again. A face that left is not found there and expires.
-        """
-        if region is None:
-            return []
-        x, y, w, h = region
-        full_cycle = len(self._cycle_times) >= self.schedule.cycle_length(shape)
-        since = self._cycle_times[0] if full_cycle else float("-inf")
-        return [tr for tr in self.tracker.tracks.values()
-                if not (x <= (tr.box.x1 + tr.box.x2) / 2 < x + w and y <= (tr.box.y1 + tr.box.y2) / 2 < y + h)
-                and self._detected_at.get(tr.id, float("-inf")) >= since
-                and t - tr.last_seen <= self.tracker.max_age_seconds]
-
-    def _should_detect(self) -> bool:
-        """Detect on every frame if the loop keeps up, otherwise on every n-th (tracks hold in between)."""
-        every = self.settings.detect_every or self.detect_every()
-        return self._since_detect + 1 >= every
-
     def detect_every(self) -> int:
-        """Smallest n with detect + (n-1) plain frames fitting in n frame intervals of the source."""
-        # 15% headroom: the costs are averages and the machine is shared.
-        budget = 0.85 / max(1.0, float(getattr(self.source, "fps", 30.0) or 30.0))
-        if self._detect_cost <= budget:
-            return 1
-        spare = budget - self._base_cost
-        # Past 1 in 4 the loop cannot keep up anyway (a starved CPU): then detections, which mark
-        # students, matter more than frames, which the source drops.
-        if spare <= 0:
-            return MAX_DETECT_EVERY
-        return max(1, min(MAX_DETECT_EVERY, math.ceil((self._detect_cost - self._base_cost) / spare)))
+        """The detection rate in use: 1 = every frame."""
+        return self.detection.every()
 
     def _emit(self, decision: Decision, t: float) -> None:
         seen = datetime.now(timezone.utc) - timedelta(seconds=max(0.0, t - decision.first_seen))
@@ -289,31 +237,9 @@ class CameraWorker(threading.Thread):
 
     def _maybe_reload(self) -> None:
         """Pick up a retrained recognizer written (atomically) over the watched file."""
-        now = time.monotonic()
-        path = self.settings.recognizer_path
-        if path is None or now < self._next_reload_check:
-            return
-        self._next_reload_check = now + RELOAD_CHECK_SECONDS
-        newest = newest_version(path)
-        mtime = _mtime(newest)
-        if mtime is None or (newest == path and mtime == self._recognizer_mtime):
-            return
-        if (newest, mtime) == self._skipped_reload:
-            return
-        try:
-            candidate = Recognizer.load(newest)
-            if candidate.n_features_in_ != self.extractor.dimension:
-                # Retrained with other features (the course switched): keep the one that fits
-                # this loop's extractor until the session is restarted.
-                self._skipped_reload = (newest, mtime)
-                log.warning("session %s: %s uses other features; restart the session to use it",
-                            self.settings.session_id, newest.name)
-                return
-            self.recognizer = candidate
-            self.settings.recognizer_path, self._recognizer_mtime = newest, mtime
-            log.info("session %s: reloaded recognizer %s", self.settings.session_id, newest)
-        except (RecognizerError, OSError, ValueError) as exc:
-            log.warning("session %s: cannot reload recognizer yet: %s", self.settings.session_id, exc)
+        newer = self.watch.newer()
+        if newer is not None:
+            self.recognizer, self.settings.recognizer_path = newer, self.watch.path
 
     # ----- live view -------------------------------------------------------------------------
     def _publish(self, frame: np.ndarray) -> None:
@@ -353,52 +279,18 @@ class CameraWorker(threading.Thread):
             "track_splits": self.tracker.splits, "faces_seen": self.tracker.detections,
             "seconds_to_first_mark": first, "mark_delays": [round(d, 3) for d in delays],
             "dropped_frames": int(getattr(self.source, "dropped", 0)), "dropped_events": self.dropped_events,
-            "detect_every": self.settings.detect_every or self.detect_every(),
+            "detect_every": self.detect_every(),
+            "cpu_ms_per_frame": round(1000 * self.cpu_seconds / self.frames, 1) if self.frames else None,
             **self._view_stats(),
         }
 
     def _view_stats(self) -> dict[str, Any]:
-        """Faces in view, decided, too small; recognition work and where it ran."""
+        """Faces in view, decided; recognition work and where it ran."""
         tracks = list(self.tracker.tracks.values())
-        rec = self.recognition
-        return {
-            "view": self.settings.view, "faces_in_view": len(tracks),
-            "decided": sum(1 for tr in tracks if tr.state in (KNOWN, UNKNOWN)),
-            "too_small": sum(1 for tr in tracks if rec.too_small(tr)),
-            "recognitions": rec.recognitions, "recognition_seconds": round(rec.seconds, 2),
-            "embed_process": rec.child is not None and rec.child.ready,
-            "frames_while_embedding": rec.frames_while_embedding,
-        }
+        return {"view": self.settings.view, "faces_in_view": len(tracks),
+                "decided": sum(1 for tr in tracks if tr.state in (KNOWN, UNKNOWN)), **self.recognition.stats(tracks)}
 
 
 def _encode(frame: np.ndarray) -> bytes | None:
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 75])
     return buf.tobytes() if ok else None
-
-
-def _ema(old: float, new: float, alpha: float = 0.2) -> float:
-    return new if old == 0.0 else (1 - alpha) * old + alpha * new
-
-
-def newest_version(path: Path) -> Path:
-    """The highest v<N>.joblib beside path whose JSON sidecar exists (save() writes the sidecar last)."""
-    best, best_version = path, _version(path)
-    if best_version is None:
-        return path
-    for candidate in path.parent.glob("v*.joblib"):
-        version = _version(candidate)
-        if version is not None and version > best_version and candidate.with_suffix(".json").is_file():
-            best, best_version = candidate, version
-    return best
-
-
-def _version(path: Path) -> int | None:
-    match = re.fullmatch(r"v(\d+)", path.stem)
-    return int(match.group(1)) if match else None
-
-
-def _mtime(path: Path | None) -> float | None:
-    try:
-        return path.stat().st_mtime_ns if path is not None else None
-    except OSError:
-        return None

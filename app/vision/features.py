@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+import cv2
 import numpy as np
 
-from .preprocess import FACE_SIZE, VECTOR_LENGTH, chip_to_crop, chip_to_grey, crop_to_vector
+from .preprocess import CHIP_SCALE, FACE_SIZE, VECTOR_LENGTH, chip_to_crop, chip_to_grey, crop_to_vector
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,20 @@ class DlibFeatures:
     def from_chips(self, chips: list[np.ndarray]) -> np.ndarray:
         """(n, 128) float32."""
         return self._embedder.embed(list(chips))
+
+
+def degrade_to_face_width(chip: np.ndarray, face_px: int) -> np.ndarray:
+    """The chip as the camera would give it for a face face_px wide: shrunk to that size and scaled back.
+
+    chip (CHIP_SIZE, CHIP_SIZE, 3) uint8 whose detector box is CHIP_SIZE / CHIP_SCALE wide (preprocess.py);
+    the live chip of a small face is upscaled from few pixels, so enrollment photos can be shown that way too.
+    """
+    size = chip.shape[0]
+    small = max(8, int(round(face_px * CHIP_SCALE)))  # the chip spans CHIP_SCALE face widths
+    if small >= size:
+        return chip
+    shrunk = cv2.resize(chip, (small, small), interpolation=cv2.INTER_AREA)
+    return cv2.resize(shrunk, (size, size), interpolation=cv2.INTER_AREA)
 
 
 FEATURE_KINDS = ("pixels", "dlib")
