@@ -6,14 +6,23 @@ FLASK := $(BIN)/flask --app run
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test test-postgres-all setup deps dev-deps weights db browser bench bench-deps bench-reports clean
+.PHONY: run run-school test test-postgres-all setup deps dev-deps weights db browser bench bench-deps bench-reports clean
 
 run: setup
 	$(BIN)/python run.py
 
-# The suite runs on SQLite, then again on PostgreSQL where a server answers (each app gets a schema
+# A school's process model on this machine (docs/DEPLOY.md): 2 web processes on one port, 2 camera
+# workers, 1 job worker, on PostgreSQL (DATABASE_URL, created if missing) and Redis (REDIS_URL).
+run-school: setup
+	$(BIN)/python deploy/run_school.py
+
+# The suite runs on SQLite and again on PostgreSQL where a server answers (each app gets a schema
 # of its own there, dropped at the end). In CI a missing server is an error, not a skip.
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+# The two passes run at the same time (most of a test waits on video pacing, SMTP or the browser):
+# the PostgreSQL pass keeps its own temporary folder and log, printed when both are done.
+PG_BASETEMP := /tmp/rollcall-pytest-postgres-$(shell id -u)
+PG_LOG := $(VENV)/pytest-postgres.log
 # The PostgreSQL pass leaves out what never touches a database (the vision pipeline's own tests) and
 # the two slowest runs whose database writes other tests make too (the browser journey, the classroom
 # video); `make test-postgres-all` runs every test there.
@@ -22,12 +31,17 @@ PG_SKIP := $(addprefix --ignore=tests/,e2e test_classroom.py test_detector.py te
 	test_camera_dlib.py test_pixel_pipeline.py test_recognition_budget.py test_features.py)
 
 test: setup dev-deps browser
-	$(BIN)/python -m pytest
-	@if $(BIN)/python -m tests.postgres "$(PG_TEST_URL)"; then \
-		echo "== the suite again on PostgreSQL ($(PG_TEST_URL)), without the vision-only tests"; \
-		ROLLCALL_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest $(PG_SKIP); \
+	@pg=""; pgrc=0; \
+	if $(BIN)/python -m tests.postgres "$(PG_TEST_URL)"; then \
+		pg=1; echo "== the PostgreSQL pass ($(PG_TEST_URL), without the vision-only tests) runs beside the SQLite pass; its output follows"; \
+		ROLLCALL_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -p no:cacheprovider \
+			--basetemp="$(PG_BASETEMP)" $(PG_SKIP) > "$(PG_LOG)" 2>&1 & pgpid=$$!; \
 	elif [ -n "$$CI" ]; then echo "error: no PostgreSQL answers at $(PG_TEST_URL); CI runs the suite on it"; exit 1; \
-	else echo "note: no PostgreSQL at $(PG_TEST_URL): the suite ran on SQLite only"; fi
+	else echo "note: no PostgreSQL at $(PG_TEST_URL): the suite runs on SQLite only"; fi; \
+	$(BIN)/python -m pytest; sqliterc=$$?; \
+	if [ -n "$$pg" ]; then wait $$pgpid; pgrc=$$?; echo "== the suite on PostgreSQL:"; cat "$(PG_LOG)"; fi; \
+	echo "== SQLite pass exit $$sqliterc, PostgreSQL pass exit $$pgrc"; \
+	[ $$sqliterc -eq 0 ] && [ $$pgrc -eq 0 ]
 
 setup: deps weights db
 

@@ -31,6 +31,12 @@ class Config:
     # The pool is sized per process: request threads + writer + mail sender + job runner.
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", 10))
     DATABASE_MAX_OVERFLOW = int(os.environ.get("DATABASE_MAX_OVERFLOW", 10))
+    # Set (redis://127.0.0.1:6379/0) for a school: jobs and mail run in `flask worker` processes
+    # (docs/DEPLOY.md). Unset (the default, `make run`): the same code runs inside the one process.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    REDIS_QUEUE = os.environ.get("REDIS_QUEUE", "rollcall")
+    # Seconds a SIGTERM waits for queued camera events to be written before the process exits.
+    SHUTDOWN_DRAIN_SECONDS = float(os.environ.get("SHUTDOWN_DRAIN_SECONDS", 30))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -45,8 +51,6 @@ class Config:
     DATASET_DIR = _env_path("ROLLCALL_DATASET_DIR", BASE_DIR / "dataset")
     RECOGNIZER_DIR = _env_path("ROLLCALL_RECOGNIZER_DIR", BASE_DIR / "models")
     SNAPSHOT_DIR = _env_path("ROLLCALL_SNAPSHOT_DIR", Path(INSTANCE_DIR) / "snapshots")
-    # Face snapshots of sessions are deleted after this many days (the sweep is h14's; pages show it).
-    SNAPSHOT_RETENTION_DAYS = int(os.environ.get("SNAPSHOT_RETENTION_DAYS", 30))
     UPLOAD_DIR = _env_path("ROLLCALL_UPLOAD_DIR", Path(INSTANCE_DIR) / "uploads")
     # Days to keep face snapshots of sessions and uploaded attendance videos (0 = keep forever); swept at
     # start-up and daily (app/retention.py). Uploaded videos are also deleted as soon as their session ends.
@@ -130,3 +134,10 @@ class Config:
     ATTENDANCE_LOW_THRESHOLD = float(os.environ.get("ATTENDANCE_LOW_THRESHOLD", 0.75))
     # Background work (enrollment, training, the attendance writer) starts with the app unless a test says no.
     START_BACKGROUND = True
+
+    # Where `python run.py` serves (waitress). MJPEG viewers each hold a thread while they watch, so fewer
+    # than SERVER_MIN_THREADS would let live views starve the other pages; run.py decides how to refuse them.
+    SERVER_HOST = os.environ.get("HOST", "127.0.0.1")
+    SERVER_PORT = int(os.environ.get("PORT", 5000))
+    SERVER_THREADS = int(os.environ.get("WAITRESS_THREADS", 16))
+    SERVER_MIN_THREADS = 16

@@ -92,7 +92,7 @@ def _ensure_folders(app: Flask) -> None:
             Path(value).mkdir(mode=0o700, parents=True, exist_ok=True)
             if key in PRIVATE_FOLDERS:
                 _chmod(Path(value), 0o700)  # also tightens folders made by an older version
-    uri = str(app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+    uri = str(app.config["SQLALCHEMY_DATABASE_URI"])
     if uri.startswith("sqlite:///") and ":memory:" not in uri:
         database = Path(uri[len("sqlite:///"):])
         if database.parent.is_dir():

@@ -12,10 +12,11 @@ def register_cli(app: Flask) -> None:
     """Attach every command to the app's CLI; areas keep theirs in <area>/commands.py (COMMANDS)."""
     from .attendance import commands as attendance_commands
     from .courses import commands as course_commands
+    from .job_queue import worker_command_factory
     from .students import commands as student_commands
 
     for command in (init_db_command, fetch_models_command, evaluate_command, *course_commands.COMMANDS,
-                    *student_commands.COMMANDS, *attendance_commands.COMMANDS):
+                    *student_commands.COMMANDS, *attendance_commands.COMMANDS, worker_command_factory()):
         app.cli.add_command(command)
 
 

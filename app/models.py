@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
@@ -16,6 +17,33 @@ from . import db, login_manager
 def utcnow() -> datetime:
     """Timezone-aware now, stored as UTC."""
     return datetime.now(timezone.utc)
+
+
+class SessionStatus(StrEnum):
+    """AttendanceSession.status (stored as its text: a StrEnum compares equal to the string read back)."""
+
+    RUNNING = "running"
+    ENDED = "ended"
+    INTERRUPTED = "interrupted"  # the server stopped while it ran
+    FAILED = "failed"  # the camera or recognizer could not run
+
+
+class JobStatus(StrEnum):
+    """Job.status."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class MailStatus(StrEnum):
+    """OutboxMessage.status."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # MAIL_MAX_ATTEMPTS tries, or a permanent refusal
 
 
 class UTCDateTime(TypeDecorator):
@@ -128,7 +156,7 @@ class Job(db.Model):
     kind: Mapped[str] = mapped_column(String(30))  # enroll_video | enroll_bulk | train
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|running|done|failed
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.QUEUED)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -143,7 +171,7 @@ class AttendanceSession(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(500))
     source_label: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running|ended|interrupted|failed
+    status: Mapped[str] = mapped_column(String(20), default=SessionStatus.RUNNING)
     status_message: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -152,6 +180,13 @@ class AttendanceSession(db.Model):
     frames_analysed: Mapped[int] = mapped_column(Integer, default=0)
     # A trial run the teacher keeps out of percentages and the chart (still listed and exportable).
     excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Camera-worker processes (a school, REDIS_URL set; app/attendance/leases.py): what a worker needs
+    # to run or resume the session, which worker holds it and when it last said so, and the Stop button.
+    camera_view: Mapped[str | None] = mapped_column(String(20))
+    email_unknown: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     course: Mapped[Course] = relationship(back_populates="sessions")
     records: Mapped[list["AttendanceRecord"]] = relationship(
@@ -244,7 +279,7 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     attachment: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|sent|failed
+    status: Mapped[str] = mapped_column(String(20), default=MailStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -16,14 +16,13 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 from . import db
-from .models import OutboxMessage
+from .models import MailStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
 FIRST_RETRY_SECONDS = 5.0
 BATCH = 20
-DEFAULT_MAX_ATTEMPTS = 8  # MAIL_MAX_ATTEMPTS: then the message is "failed" and the teacher sees why
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -35,7 +34,7 @@ def enqueue_mail(teacher_id: int | None, to: str, subject: str, body: str,
                  attachment: str | None = None) -> OutboxMessage:
     """Add a pending message to the current DB session (the caller commits); the sender thread delivers it."""
     message = OutboxMessage(teacher_id=teacher_id, to=to, subject=subject[:300], body=body,
-                            attachment=attachment, status="pending", next_attempt_at=_now())
+                            attachment=attachment, status=MailStatus.PENDING, next_attempt_at=_now())
     db.session.add(message)
     db.session.flush()
     _wake.set()
@@ -69,20 +68,20 @@ def one_line(text: str) -> str:
 
 def send_now(config: Mapping[str, Any], message: OutboxMessage) -> None:
     """Deliver one message over SMTP; raises on any failure (the caller records it)."""
-    password = config.get("MAIL_PASSWORD") or None
-    sender = config.get("MAIL_SENDER") or config.get("MAIL_USER") or "rollcall@localhost"
+    password = config["MAIL_PASSWORD"] or None
+    sender = config["MAIL_SENDER"] or config["MAIL_USER"] or "rollcall@localhost"  # overrides may blank it
     try:
         msg = build_message(sender, message)
     except (ValueError, TypeError) as exc:  # a header the email package refuses: retrying cannot help
         raise PermanentMailError(f"the message cannot be built: {exc}") from exc
     # Always a password or smtp_skip_login: otherwise yagmail asks the keyring and then prompts.
     smtp = yagmail.SMTP(
-        user=config.get("MAIL_USER") or sender,
+        user=config["MAIL_USER"] or sender,
         password=password,
         host=config["MAIL_HOST"],
         port=int(config["MAIL_PORT"]),
-        smtp_ssl=bool(config.get("MAIL_SSL")),
-        smtp_starttls=bool(config.get("MAIL_STARTTLS")),
+        smtp_ssl=bool(config["MAIL_SSL"]),
+        smtp_starttls=bool(config["MAIL_STARTTLS"]),
         smtp_skip_login=password is None,
         soft_email_validation=False,
     )
@@ -101,14 +100,14 @@ def deliver_due(app: Flask, now: datetime | None = None) -> int:
     with app.app_context():
         now = now or _now()
         ids = db.session.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            select(OutboxMessage.id).where(OutboxMessage.status == MailStatus.PENDING, OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.id).limit(BATCH)
         ).all()
         for message_id in ids:
             # Claim the row first, so two senders (web app and `flask attend`) never send it twice.
             claimed = db.session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-                .values(status="sending")
+                update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == MailStatus.PENDING)
+                .values(status=MailStatus.SENDING)
             ).rowcount
             db.session.commit()
             if not claimed:
@@ -125,22 +124,22 @@ def _deliver_one(app: Flask, message_id: int) -> int:
         send_now(app.config, message)
     except Exception as exc:  # noqa: BLE001  (any SMTP/network error means "try again later")
         message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-        max_attempts = int(app.config.get("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+        max_attempts = int(app.config["MAIL_MAX_ATTEMPTS"])
         if isinstance(exc, PermanentMailError) or message.attempts >= max_attempts:
             # A final state the settings page shows, instead of retrying forever.
-            message.status = "failed"
+            message.status = MailStatus.FAILED
             db.session.commit()
             log.error("mail %s to %s failed for good after %s attempt(s): %s",
                       message_id, message.to, message.attempts, exc)
             return 0
         delay = min(FIRST_RETRY_SECONDS * 2 ** (message.attempts - 1), float(app.config["MAIL_RETRY_MAX_SECONDS"]))
-        message.status = "pending"
+        message.status = MailStatus.PENDING
         message.next_attempt_at = _now() + timedelta(seconds=delay)
         db.session.commit()
         log.warning("mail %s to %s failed (attempt %s), retry in %.0f s: %s",
                     message_id, message.to, message.attempts, delay, exc)
         return 0
-    message.status, message.sent_at, message.last_error = "sent", _now(), ""
+    message.status, message.sent_at, message.last_error = MailStatus.SENT, _now(), ""
     db.session.commit()
     log.info("mail %s sent to %s", message_id, message.to)
     return 1
@@ -151,7 +150,7 @@ def outbox_counts(teacher_id: int | None = None) -> dict[str, int]:
     query = select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(OutboxMessage.status)
     if teacher_id is not None:
         query = query.where(OutboxMessage.teacher_id == teacher_id)
-    counts = {"pending": 0, "sending": 0, "sent": 0, "failed": 0}
+    counts = {status.value: 0 for status in MailStatus}
     counts.update({status: n for status, n in db.session.execute(query).all()})
     return counts
 
@@ -167,7 +166,7 @@ def recent_messages(teacher_id: int, limit: int = 20) -> list[OutboxMessage]:
 def release_stuck(app: Flask) -> None:
     """Messages left 'sending' by a crash go back to 'pending' (at worst one duplicate, never a loss)."""
     with app.app_context():
-        db.session.execute(update(OutboxMessage).where(OutboxMessage.status == "sending").values(status="pending"))
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.status == MailStatus.SENDING).values(status=MailStatus.PENDING))
         db.session.commit()
         db.session.remove()
 

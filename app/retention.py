@@ -2,45 +2,25 @@
 from __future__ import annotations
 
 import logging
-import re
-import shutil
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from . import db
-from .models import AttendanceRecord, AttendanceSession, Course, Student, UnknownSighting
+from .attendance.records import forget_snapshots_before
+from .models import AttendanceRecord, AttendanceSession, Course, SessionStatus, Student, UnknownSighting
+from .storage import IN_FLIGHT_SECONDS, Storage, age_seconds, prune_versions, storage
 
 log = logging.getLogger(__name__)
 
 DAY_SECONDS = 24 * 3600
-# A file younger than this may belong to a row being written (snapshots are saved before their row).
-IN_FLIGHT_SECONDS = 600
-VERSION_FILE = re.compile(r"v(\d+)\.(joblib|json)")
-
-
-def prune_versions(folder: Path, current: int | None) -> int:
-    """Keep the recognizer in use and the one before it; delete older versions and stale temp files."""
-    if not folder.is_dir():
-        return 0
-    versions = {int(m.group(1)) for p in folder.iterdir() if (m := VERSION_FILE.fullmatch(p.name))}
-    older = [v for v in versions if current is not None and v < current]
-    previous = max(older, default=None)
-    removed = 0
-    for path in folder.iterdir():
-        m = VERSION_FILE.fullmatch(path.name)
-        # Versions above the current one may be a training saving right now: only older ones go.
-        stale = m is not None and int(m.group(1)) in older and int(m.group(1)) != previous
-        if stale or (path.name.endswith(".tmp") and _age(path) > IN_FLIGHT_SECONDS):
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+__all__ = ["RetentionSweeper", "prune_versions", "sweep"]  # prune_versions lives in app.storage
 
 
 def sweep(app: Flask, now: float | None = None) -> Counter[str]:
@@ -54,11 +34,12 @@ def sweep(app: Flask, now: float | None = None) -> Counter[str]:
             students = set(db.session.scalars(select(Student.id)))
             sessions = set(db.session.scalars(select(AttendanceSession.id)))
             running = set(db.session.scalars(select(AttendanceSession.source).where(
-                AttendanceSession.status == "running")))
-            done += _models(Path(config["RECOGNIZER_DIR"]), courses)
-            done += _dataset(Path(config["DATASET_DIR"]), students)
-            done += _snapshots(Path(config["SNAPSHOT_DIR"]), sessions, int(config.get("SNAPSHOT_RETENTION_DAYS", 0)), now)
-            done += _uploads(Path(config["UPLOAD_DIR"]), running, int(config.get("VIDEO_RETENTION_DAYS", 0)), now)
+                AttendanceSession.status == SessionStatus.RUNNING)))
+            files = storage(config)
+            done += _models(files, courses)
+            done += _dataset(files, students)
+            done += _snapshots(files, sessions, int(config["SNAPSHOT_RETENTION_DAYS"]), now)
+            done += _uploads(files.upload_dir, running, int(config["VIDEO_RETENTION_DAYS"]), now)
         finally:
             db.session.remove()
     if sum(done.values()):
@@ -66,34 +47,33 @@ def sweep(app: Flask, now: float | None = None) -> Counter[str]:
     return done
 
 
-def _models(root: Path, courses: Mapping[int, int | None]) -> Counter[str]:
+def _models(files: Storage, courses: Mapping[int, int | None]) -> Counter[str]:
     done: Counter[str] = Counter()
-    for folder in _children(root, r"course_(\d+)"):
-        course_id = int(folder.name.split("_", 1)[1])
+    for course_id in files.course_dirs():
         if course_id not in courses:
-            shutil.rmtree(folder, ignore_errors=True)  # the course was deleted (maybe while training)
+            files.delete_recognizers(course_id)  # the course was deleted (maybe while training)
             done["model folders of deleted courses"] += 1
         else:
-            done["old recognizer files"] += prune_versions(folder, courses[course_id])
+            done["old recognizer files"] += files.prune_versions(course_id, courses[course_id])
     return done
 
 
-def _dataset(root: Path, students: set[int]) -> Counter[str]:
+def _dataset(files: Storage, students: set[int]) -> Counter[str]:
     done: Counter[str] = Counter()
-    for folder in _children(root, r"\d+"):
-        if int(folder.name) not in students and _age(folder) > IN_FLIGHT_SECONDS:
-            shutil.rmtree(folder, ignore_errors=True)
+    for student_id, folder in files.student_dirs().items():
+        if student_id not in students and age_seconds(folder) > IN_FLIGHT_SECONDS:
+            files.delete_student_chips(student_id)
             done["face folders of deleted students"] += 1
     return done
 
 
-def _snapshots(root: Path, sessions: set[int], days: int, now: float) -> Counter[str]:
+def _snapshots(files: Storage, sessions: set[int], days: int, now: float) -> Counter[str]:
     """Folders of deleted sessions, files no row names, and (days > 0) files past the retention period."""
     done: Counter[str] = Counter()
     referenced = _referenced_snapshots()
-    for folder in _children(root, r"session_(\d+)"):
-        if int(folder.name.split("_", 1)[1]) not in sessions:
-            shutil.rmtree(folder, ignore_errors=True)
+    for session_id, folder in files.session_dirs().items():
+        if session_id not in sessions:
+            files.delete_session_snapshots(session_id)
             done["snapshot folders of deleted sessions"] += 1
             continue
         for path in folder.iterdir():
@@ -116,13 +96,7 @@ def _referenced_snapshots() -> set[str]:
 
 def _forget_expired(before: float) -> None:
     """Rows keep their marks, but no longer name a snapshot that the retention period removed."""
-    cutoff = datetime.fromtimestamp(before, timezone.utc)
-    old = select(AttendanceSession.id).where(AttendanceSession.started_at < cutoff)
-    db.session.execute(update(AttendanceRecord).where(AttendanceRecord.session_id.in_(old),
-                                                      AttendanceRecord.snapshot.is_not(None)).values(snapshot=None))
-    db.session.execute(update(UnknownSighting).where(UnknownSighting.session_id.in_(old),
-                                                     UnknownSighting.snapshot.is_not(None)).values(snapshot=None))
-    db.session.commit()
+    forget_snapshots_before(datetime.fromtimestamp(before, timezone.utc))
 
 
 def _uploads(root: Path, running_sources: set[str], days: int, now: float) -> Counter[str]:
@@ -146,21 +120,11 @@ def _uploads(root: Path, running_sources: set[str], days: int, now: float) -> Co
     return done
 
 
-def _children(root: Path, pattern: str) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return [p for p in root.iterdir() if p.is_dir() and re.fullmatch(pattern, p.name)]
-
-
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime
     except OSError:
         return time.time()
-
-
-def _age(path: Path) -> float:
-    return time.time() - _mtime(path)
 
 
 class RetentionSweeper(threading.Thread):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# An address with one @ and a dot in its domain: the sign-up form, the student form and the roster import agree.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # C0/C1 controls (line breaks and tabs included), DEL, and Unicode line/paragraph separators.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 

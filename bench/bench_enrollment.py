@@ -135,7 +135,7 @@ def training_cost(app) -> dict:
 
 def bulk_slices(app, tmp: Path) -> dict:
     """A 144-photo class folder through the real bulk job body: how many slices and how long each held the runner."""
-    from app.students import routes
+    from app.students import tasks
 
     folder = tmp / "bulk_bench"
     for identity, paths in list(list_identity_images(DATASETS / "faces94").items())[:18]:
@@ -148,7 +148,7 @@ def bulk_slices(app, tmp: Path) -> dict:
         kwargs = {"course_id": course_id, "folder": str(folder), "labels": {}}
         while True:
             start = time.perf_counter()
-            result = routes.run_bulk_job(None, **kwargs)
+            result = tasks.run_bulk_job(None, **kwargs)
             slices.append(time.perf_counter() - start)
             if not hasattr(result, "kwargs"):
                 return {"slices": slices, "message": result["message"]}

@@ -13,13 +13,12 @@ import pytest
 import numpy as np
 
 from app.vision.detector import FaceDetector
+from conftest import DATASETS
 from app.vision.features import get_extractor
 from app.vision.preprocess import face_chip
 from app.vision.recognizer import Recognizer
 
-from tests.conftest import DATASETS
-
-FACES94 = Path(DATASETS) / "faces94"  # ../shared, or ROLLCALL_SHARED (conftest)
+FACES94 = DATASETS / "faces94"  # ROLLCALL_SHARED honoured, as in conftest (worktrees sit deeper)
 PEOPLE = ["9336923", "9338535", "anpage", "asamma", "asewil", "astefa"]
 UNKNOWN = "unknown_id11"
 TRAIN_FRAMES = 8

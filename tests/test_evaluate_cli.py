@@ -48,10 +48,10 @@ def test_closed_protocol_reports_every_key(runner, johns_folder):
 def test_open_protocol_on_orl_subset(runner, tmp_path):
     root = tmp_path / "orl"
     root.mkdir()
-    for i in range(1, 13):  # read in place through symlinks: 12 people
+    for i in range(1, 9):  # read in place through symlinks: 8 people, 2 of them held out as strangers
         (root / f"s{i}").symlink_to(DATASETS / "orl" / f"s{i}")
-    out = _run(runner, root, "--protocol", "open", "--seeds", "2", "--unknown-fraction", "0.25")
-    assert out["n_identities"] == 12
+    out = _run(runner, root, "--protocol", "open", "--seeds", "1", "--unknown-fraction", "0.25")
+    assert out["n_identities"] == 8
     assert 0.0 <= out["open_dir_at_far1"] <= out["open_dir_at_far5"] <= 1.0
     assert out["open_dir_at_far5"] >= 0.5
     assert out["closed_accuracy_mean"] >= 0.8
@@ -76,6 +76,8 @@ def test_folder_with_too_few_people_is_a_clear_error(runner, tmp_path):
 
 
 def test_human_readable_output(runner, johns_folder):
+    for name in ("John_Salley", "John_Schneider"):  # three people are enough to print every line
+        shutil.rmtree(johns_folder / name)
     result = runner.invoke(args=["evaluate", str(johns_folder), "--seeds", "1"])
     assert result.exit_code == 0, result.output
     assert "closed-set accuracy" in result.output and "no face found: 1" in result.output

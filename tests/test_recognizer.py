@@ -92,8 +92,13 @@ def test_three_students_calibrate_by_leaving_one_out(orl):
     X, y = orl
     sel = np.isin(y, [1, 2, 3])
     rec = Recognizer().fit(X[sel], y[sel])
-    assert rec.operating_point_.method == "impostor-far"
-    assert rec.operating_point_.n_impostor_scores == 30  # each student held out once
+    op = rec.operating_point_
+    assert op.n_impostor_scores == 30  # each student held out once
+    # 30 stranger scores cannot show a 1% tail: the threshold keeps 90% of held-out genuine faces
+    # unless that lets in more than 10% of the held-out students.
+    assert op.method == "tar-floor" and op.measured_far <= 0.1
+    strict = Recognizer(max_far=0.0).fit(X[sel], y[sel]).operating_point_
+    assert strict.threshold >= op.threshold and strict.measured_far == 0.0
 
 
 def test_two_images_per_student_still_train(orl):
@@ -120,14 +125,15 @@ def test_few_students_still_accept_their_faces(orl):
         train = np.zeros(len(y), bool)
         for c in group:
             train[np.flatnonzero(y == c)[:5]] = True
-        rec = Recognizer(target_far=0.05).fit(X[train], y[train])
+        rec = Recognizer(target_far=0.01).fit(X[train], y[train])
         held = np.isin(y, group) & ~train
         named.append(np.mean([p.label == t for p, t in zip(rec.predict(X[held]), y[held])]))
         strangers.append(np.mean([p.label is not None for p in rec.predict(X[np.isin(y, range(30, 41))])]))
     # With the Fisher-space score alone, 4-8 students saw as little as 0% of enrolled faces
-    # accepted. Calibrating on 25 stranger scores stays cautious; the live loop votes over many
-    # frames, so a student is still marked.
-    assert np.mean(named) >= 0.3 and np.mean(strangers) <= 0.2, (named, strangers)
+    # accepted. 25 stranger scores cannot show a 1% tail, so the threshold keeps 90% of held-out
+    # genuine faces unless more than 10% of the stand-in strangers would get in (issue 10): 70%
+    # named here, 45% with the plain 1% quantile (their maximum); the live loop votes over frames.
+    assert np.mean(named) >= 0.65 and np.mean(strangers) <= 0.2, (named, strangers)
 
 
 def test_one_student_is_refused_with_a_clear_message(orl):
@@ -210,3 +216,53 @@ def test_recognizer_saved_before_pipelines_were_recorded_asks_for_a_retrain(orl,
     with pytest.raises(RecognizerError, match=r"Retrain needed: .*'pixels/1'"):
         Recognizer.load(path, feature_pipeline="pixels/2-aligned")
     assert Recognizer.load(path).feature_pipeline == "pixels/1"  # without a check it still loads
+
+
+def test_recognizer_saved_with_the_one_vs_one_svc_still_loads_and_predicts(orl, tmp_path):
+    """Format 3 (before issue 16) pickled an SVC as `svm`: such files load and answer as before."""
+    import joblib
+
+    from app.vision.classifier import FisherCore
+    from app.vision.files import sha256_of
+
+    X, y = orl
+    keep = y <= 6
+    rec = Recognizer(classifier="svc").fit(X[keep], y[keep])
+    path = rec.save(tmp_path / "v1")
+    state = dict(rec.__dict__)
+    del state["classifier"]  # not a parameter then
+    old_core = FisherCore.__new__(FisherCore)
+    old_core.__dict__ = {k: v for k, v in rec.core_.__dict__.items() if k not in ("classifier", "classes")}
+    old_core.__dict__["svm"] = rec.core_.classifier
+    state["core_"] = old_core
+    joblib.dump(state, path)
+    side = path.with_suffix(".json")
+    meta = json.loads(side.read_text())
+    meta.update(format_version=3, sha256=sha256_of(path))
+    side.write_text(json.dumps(meta))
+    loaded = Recognizer.load(path)
+    assert loaded.classifier == "svc" and loaded.predict(X[:30]) == rec.predict(X[:30])
+    meta["format_version"] = 2
+    side.write_text(json.dumps(meta))
+    with pytest.raises(RecognizerError, match="retrain"):
+        Recognizer.load(path)
+
+
+@pytest.mark.parametrize("classifier", ["ridge", "svc", "nearest"])
+def test_every_classifier_names_held_out_faces(orl, classifier):
+    X, y = orl
+    rng = np.random.default_rng(3)
+    train = _split(y, 5, rng)
+    rec = Recognizer(classifier=classifier, calibrate=False).fit(X[train], y[train])
+    labels, _ = rec.scores(X[~train])
+    assert np.mean(labels == y[~train]) >= 0.9
+
+
+def test_pca_fitted_on_a_subset_of_a_large_course_still_names_faces(orl):
+    """Large courses fit the PCA basis on a random subset of rows (issue 16): the names stay right."""
+    X, y = orl
+    train = _split(y, 5, np.random.default_rng(4))
+    rec = Recognizer(pca_max_rows=120, calibrate=False).fit(X[train], y[train])
+    assert rec.report_.pca_components == 100
+    labels, _ = rec.scores(X[~train])
+    assert np.mean(labels == y[~train]) >= 0.9

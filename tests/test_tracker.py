@@ -169,3 +169,50 @@ def test_a_mark_won_against_other_students_votes_is_flagged_for_review():
     assert decision.label == 5 and decision.review_reason == "flickering track: 1 of 4 frames named another student"
     (clean,) = tr.update([box(400)], 1.0)
     assert [tr.vote(clean, known(8), 1.0 + 0.1 * i) for i in range(3)][-1].review_reason is None
+
+
+def test_only_votes_clearly_under_the_threshold_report_a_stranger():
+    # threshold 0.6, margin 0.05: a student rejected at 0.57-0.59 (just under) is no stranger.
+    tr = Tracker(confirm_frames=3, unknown_frames=3, unknown_margin=0.05)
+    a, b = tr.update([box(0), box(300)], 0.0)
+    for i in range(10):
+        assert tr.vote(a, Prediction(None, 0.57 + 0.002 * i, 1), i * 0.1, threshold=0.6) is None
+    assert a.state == PENDING
+    decisions = [tr.vote(b, Prediction(None, 0.50, 2), i * 0.1, threshold=0.6) for i in range(3)]
+    assert decisions[:2] == [None, None] and decisions[2].state == UNKNOWN
+
+
+def test_narrow_rejections_hold_back_a_stranger_call_until_clear_votes_are_the_majority():
+    tr = Tracker(unknown_frames=2, unknown_margin=0.05, window_seconds=0.5)
+    (t,) = tr.update([box(0)], 0.0)
+    for i in range(3):
+        tr.vote(t, Prediction(None, 0.58, 1), i * 0.1, threshold=0.6)
+    assert tr.vote(t, Prediction(None, 0.40, 1), 0.3, threshold=0.6) is None  # 1 clear of 4
+    assert tr.vote(t, Prediction(None, 0.40, 1), 0.4, threshold=0.6) is None  # 2 of 5: no majority
+    # Once the narrow votes leave the window, the clear ones are the majority (5 of 6 at 0.7 s).
+    decisions = [tr.vote(t, Prediction(None, 0.40, 1), 0.5 + 0.1 * i, threshold=0.6) for i in range(3)]
+    assert decisions[:2] == [None, None] and decisions[2].state == UNKNOWN
+
+
+def test_unknown_rule_by_feature_kind():
+    from app.vision.tracker import UNKNOWN_RULES, unknown_rule
+
+    dlib_margin, dlib_votes = UNKNOWN_RULES["dlib"]
+    assert unknown_rule("dlib", 5) == {"unknown_margin": dlib_margin, "unknown_frames": min(dlib_votes, 5)}
+    assert unknown_rule("dlib", 2)["unknown_frames"] == 2  # a configured smaller number still wins
+    assert unknown_rule("pixels", 5)["unknown_frames"] == 5
+    assert unknown_rule("other", 4) == {"unknown_margin": 0.0, "unknown_frames": 4}
+
+
+def test_face_not_judgeable_waits_for_the_recheck_instead_of_every_frame():
+    tr = Tracker(recheck_seconds=0.25)
+    (t,) = tr.update([box(0)], 0.0)
+    assert tr.wants_recognition(t)
+    tr.vote(t, UNSURE, 0.0, judgeable=False)
+    tr.update([box(0)], 0.1)
+    assert not tr.wants_recognition(t)  # a bystander's small blurry face takes no embedding per frame
+    tr.update([box(0)], 0.3)
+    assert tr.wants_recognition(t)
+    tr.vote(t, UNSURE, 0.3, judgeable=True)
+    tr.update([box(0)], 0.35)
+    assert tr.wants_recognition(t)  # judgeable and undecided: every detection again

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import db
+from ..auth.service import set_timezone
 from ..timezones import format_local, valid_zone, zone_label, zone_names
 from . import bp
 
@@ -24,11 +24,9 @@ def timezone():
             flash(message, "error")
             return redirect(url_for("account.timezone"))
         # "Browser's by default": the automatic post never overrides a zone the teacher picked.
-        if not (request.form.get("auto") and current_user.timezone):
-            current_user.timezone = name
-            db.session.commit()
+        zone_in_use = set_timezone(current_user.id, name, keep_chosen=bool(request.form.get("auto")))
         if request.form.get("auto"):
-            return jsonify(ok=True, timezone=current_user.timezone)
+            return jsonify(ok=True, timezone=zone_in_use)
         flash(f"Times are now shown in {name}.", "success")
         return redirect(url_for("account.timezone"))
     return render_template("account/timezone.html", zones=zone_names(), current=current_user.timezone or "UTC")

@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Flask
 
+from .. import db
+from ..models import AttendanceSession
 from ..pipeline import new_detector, recognizer_path
 from ..vision.camera import CameraWorker, WorkerSettings
 from ..vision.detection_schedule import VIEWS
@@ -16,7 +18,8 @@ from ..vision.detector import DetectorError
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
 from ..vision.sources import SourceError, open_source, parse_source
-from . import service
+from . import leases, service
+from .live_relay import RemoteCamera
 from .recorder import QUEUE_SIZE
 from .service import AttendanceError
 from .sources import UploadedVideo, uploaded_video
@@ -48,6 +51,8 @@ class CameraService:
         except SourceError as exc:
             raise AttendanceError(str(exc)) from exc
         key = f"{kind}:{Path(str(target)).resolve() if kind == 'file' else target}"
+        if self.remote:
+            return self._start_remote(course, source_text, email, view)
         with self._lock:
             self._reap()
             if key in self._sources:
@@ -63,7 +68,52 @@ class CameraService:
                     del self._sources[key]
             raise
 
+    @property
+    def remote(self) -> bool:
+        """Whether cameras run in `flask camera-worker` processes (a school: REDIS_URL set)."""
+        return bool(self.app.config.get("REDIS_URL"))
+
+    def _start_remote(self, course: Any, source_text: str, email: bool, view: str) -> int:
+        """Check everything here (a bad start is refused at once), then leave the session to a camera worker."""
+        if leases.running_on(source_text) is not None:
+            raise AttendanceError("this camera is already taking attendance in another session; "
+                                  "stop that session first or choose another camera")
+        source, *_ = self._prepare(course, source_text, email, view)
+        label = source.label
+        source.close()
+        return service.create_session(course.id, source_text, label, course.recognizer_version, view, email)
+
+    def resume(self, session_id: int) -> int:
+        """Run a session whose row exists (a camera worker claimed it); its source opens from the start."""
+        session = db.session.get(AttendanceSession, session_id)
+        course = service.course_for_start(session.course_id, None)
+        view = session.camera_view or str(self.app.config.get("CAMERA_VIEW", "doorway"))
+        source, worker_args = self._prepare(course, session.source, session.email_unknown, view)
+        return self._launch(f"session:{session_id}", session_id, source, *worker_args)
+
     def _start(self, course: Any, key: str, source_text: str, email: bool, view: str) -> int:
+        source, (extractor, recognizer, settings, detector_config) = self._prepare(course, source_text, email, view)
+        # Only now, with everything able to run, does the session row exist.
+        try:
+            session_id = service.create_session(course.id, source_text, source.label, course.recognizer_version)
+        except Exception:
+            source.close()
+            raise
+        return self._launch(key, session_id, source, extractor, recognizer, settings, detector_config)
+
+    def _launch(self, key: str, session_id: int, source: Any, extractor: Any, recognizer: Recognizer,
+                settings: WorkerSettings, detector_config: dict[str, Any]) -> int:
+        settings.session_id = session_id
+        worker = CameraWorker(source, lambda: new_detector(detector_config), extractor, recognizer, settings,
+                              self.events)
+        with self._lock:
+            self._workers[session_id] = worker
+            self._sources[key] = session_id
+        worker.start()
+        return session_id
+
+    def _prepare(self, course: Any, source_text: str, email: bool, view: str) -> tuple[Any, tuple]:
+        """Load the recognizer and detector and open the source: (source, (extractor, recognizer, settings, detector config))."""
         config = self.app.config
         path = recognizer_path(config, course.id, course.recognizer_version)
         try:
@@ -105,32 +155,34 @@ class CameraService:
             embed_process=bool(config.get("CAMERA_EMBED_PROCESS", True)),
             min_face_px=min_face_px(config, extractor.name),
         )
-        # Only now, with everything able to run, does the session row exist.
-        try:
-            settings.session_id = service.create_session(course.id, source_text, source.label, course.recognizer_version)
-        except Exception:
-            source.close()
-            raise
-        worker = CameraWorker(source, lambda: new_detector(detector_config), extractor, recognizer, settings,
-                              self.events)
-        with self._lock:
-            self._workers[settings.session_id] = worker
-            self._sources[key] = settings.session_id
-        worker.start()
-        return settings.session_id
+        return source, (extractor, recognizer, settings, detector_config)
 
-    def worker(self, session_id: int) -> CameraWorker | None:
-        """The worker of a session, running or finished but not yet reaped."""
+    def worker(self, session_id: int) -> CameraWorker | RemoteCamera | None:
+        """The worker of a session, running or finished but not yet reaped (in a school: in any process)."""
         with self._lock:
-            return self._workers.get(session_id)
+            local = self._workers.get(session_id)
+        if local is None and self.remote:
+            return RemoteCamera.find(self.app, session_id)
+        return local
 
     def stop(self, session_id: int, timeout: float = 10.0) -> dict[str, Any] | None:
         """Stop a session's worker and wait for it; returns its final counters (None if none ran)."""
         worker = self.worker(session_id)
+        if isinstance(worker, RemoteCamera) or (worker is None and self.remote):
+            return self._stop_remote(session_id)
         if worker is None:
             return None
         worker.stop(timeout)
         return worker.stats()
+
+    def _stop_remote(self, session_id: int) -> dict[str, Any] | None:
+        """Ask the camera worker holding the session to stop (through its row; it sees it within a heartbeat).
+
+        Returns the counters published last; the caller closes the session now, the worker's own end
+        event then only updates its frame counts.
+        """
+        leases.request_stop(session_id)
+        return RemoteCamera(self.app, session_id).stats() or None
 
     def stop_all(self, timeout: float = 10.0) -> None:
         """Stop every worker (shutdown, tests)."""

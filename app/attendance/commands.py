@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import db
+from ..models import SessionStatus
 
 
 
@@ -26,6 +27,8 @@ def attend_command(course_id: int, source: str, no_email: bool, as_json: bool) -
     from .service import AttendanceError
 
     app = current_app._get_current_object()
+    if app.config.get("REDIS_URL"):  # a session here would also be claimed by a camera-worker process
+        raise click.ClickException("REDIS_URL is set: camera workers run attendance; start it from the web page")
     # Not closing "interrupted" sessions here: the web server may be running one right now.
     background = start_background(app, force=True, close_interrupted=False, sender=False)
     cameras = camera_service(app)
@@ -49,7 +52,7 @@ def attend_command(course_id: int, source: str, no_email: bool, as_json: bool) -
     if not no_email and app.config["MAIL_ENABLED"]:
         _send_queued_mail(app, deliver_due)
     with app.app_context():
-        service.end_session(session_id, "ended", stats["message"] or "ended", stats["frames"], stats["frames_analysed"])
+        service.end_session(session_id, SessionStatus.ENDED, stats["message"] or "ended", stats["frames"], stats["frames_analysed"])
         summary = service.session_summary(session_id)
         db.session.remove()
     result = {
@@ -79,4 +82,6 @@ def _send_queued_mail(app, deliver_due) -> None:
         click.echo(f"warning: mail not sent yet ({exc}); it stays in the outbox", err=True)
 
 
-COMMANDS = [attend_command]
+from .camera_process import camera_worker_command  # noqa: E402  (a school's camera processes)
+
+COMMANDS = [attend_command, camera_worker_command]

@@ -5,13 +5,12 @@ import logging
 import queue
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-import cv2
 from flask import Flask
 
 from .. import db
+from ..storage import storage
 from ..vision.events import Finished, Marked, StatusChanged, UnknownSeen
 from . import service
 
@@ -28,6 +27,8 @@ class Recorder(threading.Thread):
         self.app, self.events = app, events
         self.stop_event = threading.Event()
         self.handled = self.failed = 0
+        # Sessions a camera-worker process released or lost to another worker (app/attendance/camera_process.py).
+        self.handed_over: set[int] = set()
 
     def run(self) -> None:
         """Write events until stopped, then drain what is left."""
@@ -53,20 +54,23 @@ class Recorder(threading.Thread):
     def handle(self, event: Any) -> None:
         """Write one event (also used directly by tests)."""
         config = self.app.config
+        files = storage(config)
         if isinstance(event, Marked):
-            rel = save_snapshot(config["SNAPSHOT_DIR"], event.session_id, f"student_{event.student_id}", event.snapshot)
+            rel = files.save_snapshot(event.session_id, f"student_{event.student_id}", event.snapshot)
             if service.mark_present(event.session_id, event.student_id, event.score, event.first_seen, rel,
                                     review_reason=event.review_reason):
                 log.info("session %s: student %s marked present", event.session_id, event.student_id)
         elif isinstance(event, UnknownSeen):
-            rel = save_snapshot(config["SNAPSHOT_DIR"], event.session_id, f"unknown_{event.track_id}", event.snapshot)
-            full = str(Path(config["SNAPSHOT_DIR"]) / rel) if rel else None
+            rel = files.save_snapshot(event.session_id, f"unknown_{event.track_id}", event.snapshot)
+            full = str(files.snapshot_dir / rel) if rel else None
             service.record_unknown(event.session_id, event.track_id, event.score, event.seen_at, rel, full,
                                    email=event.email, stranger=event.stranger, new_stranger=event.new_stranger,
                                    max_emails=int(config["CAMERA_UNKNOWN_MAX_EMAILS"]))
         elif isinstance(event, StatusChanged):
             service.note_status(event.session_id, f"camera {event.status}: {event.message}".strip(": "))
         elif isinstance(event, Finished):
+            if event.session_id in self.handed_over:
+                return  # a camera-worker process gave the session to another worker: it is not over
             service.end_session(event.session_id, event.status, event.message, event.frames, event.frames_analysed)
         else:
             log.warning("unknown event %r", event)
@@ -82,16 +86,3 @@ class Recorder(threading.Thread):
         """Finish the queue and end the thread."""
         self.stop_event.set()
         self.join(timeout)
-
-
-def save_snapshot(snapshot_dir: str, session_id: int, name: str, chip: Any) -> str | None:
-    """Write a chip as <SNAPSHOT_DIR>/session_<id>/<name>.jpg; returns the path relative to SNAPSHOT_DIR."""
-    if chip is None:
-        return None
-    rel = Path(f"session_{session_id}") / f"{name}.jpg"
-    path = Path(snapshot_dir) / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), chip):
-        log.warning("could not write snapshot %s", path)
-        return None
-    return rel.as_posix()

@@ -10,6 +10,8 @@ from flask_login import current_user, login_required
 from . import bp, service
 from .camera_service import camera_service
 from ..errors import public_message
+from ..models import SessionStatus
+from ..storage import storage
 from .service import AttendanceError
 from .sources import discard_upload, source_from_form
 from .viewers import viewer_limits
@@ -57,7 +59,7 @@ def stop(session_id: int):
     """Stop the camera and close the session."""
     session_or_404(session_id)
     stats = camera_service(current_app._get_current_object()).stop(session_id) or {}
-    service.end_session(session_id, "ended", "stopped by the teacher", stats.get("frames"), stats.get("frames_analysed"))
+    service.end_session(session_id, SessionStatus.ENDED, "stopped by the teacher", stats.get("frames"), stats.get("frames_analysed"))
     flash("Attendance stopped.", "success")
     return redirect(url_for("attendance.live", session_id=session_id))
 
@@ -119,7 +121,7 @@ def stream(session_id: int):
 def snapshot(session_id: int, name: str):
     """A face snapshot of this session (marked student or unknown person)."""
     session_or_404(session_id)
-    folder = f"{current_app.config['SNAPSHOT_DIR']}/session_{session_id}"
+    folder = storage(current_app.config).session_dir(session_id)
     return send_from_directory(folder, name, max_age=0)  # safe_join inside refuses "../"
 
 
@@ -129,16 +131,3 @@ def session_or_404(session_id: int):
     if session is None:
         abort(404)
     return session
-
-
-@bp.app_context_processor
-def _panel_helper() -> dict:
-    """`attendance_panel(course)` for the course page's Start Attendance panel."""
-    def attendance_panel(course) -> dict:
-        from .sources import configured_videos
-
-        return {"videos": configured_videos(current_app.config["CAMERA_VIDEO_DIR"]),
-                "running": service.running_session(course.id), "trained": bool(course.recognizer_version),
-                "default_webcam": current_app.config["CAMERA_SOURCE"] if current_app.config["CAMERA_SOURCE"].isdigit() else "0"}
-
-    return {"attendance_panel": attendance_panel}

@@ -1,24 +1,26 @@
-"""The only code that writes AttendanceSession, AttendanceRecord and UnknownSighting rows."""
+"""The only code that writes AttendanceSession rows and, with records.py (corrections, erasure), AttendanceRecord
+and UnknownSighting rows."""
 from __future__ import annotations
 
 import logging
-import shutil
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from flask import Flask, current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import db
-from ..models import AttendanceRecord, AttendanceSession, AuditEvent, Course, Student, UnknownSighting
+from ..models import AttendanceRecord, AttendanceSession, AuditEvent, Course, SessionStatus, Student, UnknownSighting
 from ..notify import enqueue_mail
+from ..storage import Storage
 from ..timezones import format_local
 from .alert_mail import alert_text
 
 log = logging.getLogger(__name__)
 
-OPEN = "running"
+OPEN = SessionStatus.RUNNING
+SESSION_ENDED_HOOKS = "rollcall.session_ended"  # app.extensions key: hooks run after a session ends
 
 
 class AttendanceError(RuntimeError):
@@ -33,17 +35,19 @@ def get_session(session_id: int, teacher_id: int | None = None) -> AttendanceSes
     return session
 
 
-def create_session(course_id: int, source: str, source_label: str, recognizer_version: int | None) -> int:
+def create_session(course_id: int, source: str, source_label: str, recognizer_version: int | None,
+                   camera_view: str | None = None, email_unknown: bool = True) -> int:
     """A new running session; returns its id."""
     session = AttendanceSession(course_id=course_id, source=source, source_label=source_label[:200],
-                                status=OPEN, recognizer_version=recognizer_version)
+                                status=OPEN, recognizer_version=recognizer_version, camera_view=camera_view,
+                                email_unknown=email_unknown)
     db.session.add(session)
     db.session.commit()
     log.info("attendance session %s started for course %s on %s", session.id, course_id, source_label)
     return session.id
 
 
-def end_session(session_id: int, status: str = "ended", message: str = "", frames: int | None = None,
+def end_session(session_id: int, status: str = SessionStatus.ENDED, message: str = "", frames: int | None = None,
                 frames_analysed: int | None = None) -> bool:
     """Close a running session once (later calls only update the counters); True if this call closed it."""
     session = db.session.get(AttendanceSession, session_id)
@@ -58,23 +62,24 @@ def end_session(session_id: int, status: str = "ended", message: str = "", frame
         session.status, session.status_message = status, message[:2000]
         session.ended_at = datetime.now(timezone.utc)
     db.session.commit()
-    if closed and status == "ended":
-        _queue_absence_digest(session_id)
+    if closed and status == SessionStatus.ENDED:
+        _run_session_ended_hooks(session_id)
     return closed
 
 
-def _queue_absence_digest(session_id: int) -> None:
-    """Let the reports area mail its absence digest, if that area exists and the teacher wants it."""
-    try:
-        from ..reports.digest import send_absence_digest
-    except ImportError:
-        return
-    try:
-        if send_absence_digest(session_id) is not None:
-            db.session.commit()
-    except Exception:  # noqa: BLE001  (a digest problem must not undo the session's end)
-        db.session.rollback()
-        log.exception("absence digest for session %s failed", session_id)
+def on_session_ended(app: Flask, hook: Callable[[int], object]) -> None:
+    """Register hook(session_id), run after a session ends normally (reports uses it for the absence digest)."""
+    app.extensions.setdefault(SESSION_ENDED_HOOKS, []).append(hook)
+
+
+def _run_session_ended_hooks(session_id: int) -> None:
+    """Each hook commits its own work; a failing hook is logged and must not undo the session's end."""
+    for hook in current_app.extensions.get(SESSION_ENDED_HOOKS, []):
+        try:
+            hook(session_id)
+        except Exception:  # noqa: BLE001
+            db.session.rollback()
+            log.exception("session-ended hook %s failed for session %s", getattr(hook, "__name__", hook), session_id)
 
 
 def note_status(session_id: int, message: str) -> None:
@@ -89,7 +94,7 @@ def close_interrupted() -> int:
     """Sessions left running by a previous process are closed as interrupted; returns how many."""
     result = db.session.execute(
         update(AttendanceSession).where(AttendanceSession.status == OPEN).values(
-            status="interrupted", ended_at=datetime.now(timezone.utc),
+            status=SessionStatus.INTERRUPTED, ended_at=datetime.now(timezone.utc),
             status_message="the server stopped while this session was running")
     )
     db.session.commit()
@@ -193,7 +198,7 @@ def running_session(course_id: int) -> AttendanceSession | None:
         .order_by(AttendanceSession.id.desc()).limit(1)).first()
 
 
-def delete_session(session_id: int, teacher_id: int, snapshot_dir: str) -> str:
+def delete_session(session_id: int, teacher_id: int, files: Storage) -> str:
     """Delete an ended session with its records, sightings and snapshot files; audited. Returns its description."""
     session = get_session(session_id, teacher_id)
     if session is None:
@@ -208,7 +213,7 @@ def delete_session(session_id: int, teacher_id: int, snapshot_dir: str) -> str:
                               detail=described))
     db.session.delete(session)  # records, sightings and corrections go with it (cascade)
     db.session.commit()
-    shutil.rmtree(Path(snapshot_dir) / f"session_{session_id}", ignore_errors=True)
+    files.delete_session_snapshots(session_id)
     log.info("teacher %s deleted %s", teacher_id, described)
     return described
 

@@ -78,8 +78,7 @@ def source_from_form(form: Mapping[str, Any], upload: FileStorage | None, config
             if parse_source(url)[0] != "url":
                 raise AttendanceError("enter a stream address starting with rtsp://, http:// or https://")
             # Teachers type this address and the server connects to it: only cameras IT allows.
-            return check_camera_url(url, config.get("CAMERA_ALLOWED_HOSTS", ""),
-                                    bool(config.get("CAMERA_ALLOW_PUBLIC_URLS", False)))
+            return check_camera_url(url, config["CAMERA_ALLOWED_HOSTS"], bool(config["CAMERA_ALLOW_PUBLIC_URLS"]))
         except (SourceError, AddressRefused) as exc:
             raise AttendanceError(str(exc)) from exc
     if kind == "video":
@@ -101,3 +100,10 @@ def source_from_form(form: Mapping[str, Any], upload: FileStorage | None, config
         upload.save(str(path))
         return str(path)
     raise AttendanceError("choose a camera source")
+
+
+def start_panel(course, config: Mapping[str, Any], running) -> dict[str, Any]:
+    """What the course page's Start Attendance panel shows: configured videos, the running session, defaults."""
+    webcam = str(config["CAMERA_SOURCE"])
+    return {"videos": configured_videos(config["CAMERA_VIDEO_DIR"]), "running": running,
+            "trained": bool(course.recognizer_version), "default_webcam": webcam if webcam.isdigit() else "0"}

@@ -1,13 +1,11 @@
 """Account forms (Flask-WTF adds the CSRF token)."""
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
-from ..text import control_char_message, has_control_chars
+from ..text import EMAIL_PATTERN, control_char_message, has_control_chars
 from .passwords import MIN_PASSWORD_LENGTH, password_problem
 
 
@@ -23,7 +21,6 @@ def one_line(form: FlaskForm, field: StringField) -> None:
 
 
 # A pragmatic check (one @, a dot in the domain); the email_validator package is not a dependency.
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class SignupForm(FlaskForm):

@@ -65,4 +65,4 @@ def logout():
 
 
 def _max_checks() -> int:
-    return int(current_app.config.get("LOGIN_MAX_CONCURRENT_CHECKS", 4))
+    return int(current_app.config["LOGIN_MAX_CONCURRENT_CHECKS"])

@@ -112,3 +112,22 @@ def authenticate(email: str, password: str, max_checks: int = 4) -> Teacher | No
         teacher.session_token = teacher.session_token or new_session_token()
         db.session.commit()
     return teacher
+
+
+def set_absence_digest(teacher_id: int, enabled: bool) -> None:
+    """Turn the end-of-session absence email on or off for a teacher."""
+    teacher = db.session.get(Teacher, teacher_id)
+    if teacher is not None:
+        teacher.absence_digest = enabled
+        db.session.commit()
+
+
+def set_timezone(teacher_id: int, name: str, *, keep_chosen: bool = False) -> str:
+    """Set the zone times are shown in; keep_chosen leaves a zone already set alone. Returns the zone in use."""
+    teacher = db.session.get(Teacher, teacher_id)
+    if teacher is None:
+        return name
+    if not (keep_chosen and teacher.timezone):
+        teacher.timezone = name
+        db.session.commit()
+    return teacher.timezone

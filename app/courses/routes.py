@@ -7,12 +7,18 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from .. import jobs
+from ..models import JobStatus
+# Modules, not names: these areas import courses too, and their names are looked up per request.
+from ..attendance import service as attendance, sources as attendance_sources
+from ..privacy import service as privacy
+from ..reports import stats as reports
+from ..review import service as review
+from ..owned import course_or_404
 from ..vision.features import FEATURE_KINDS, FeatureError, check_feature_kind
 from . import bp
 from .forms import ActionForm, CourseForm
-from .service import (course_counts, create_course, delete_course, get_course_or_404, list_courses, retrain_needed,
-                      update_course)
-from .training import TrainingError, train_course
+from .service import course_counts, create_course, delete_course, list_courses, retrain_needed, update_course
+from .tasks import run_training_job
 
 # Check-then-queue must be one step: five Train clicks at once queue one job (one server process).
 _train_lock = threading.Lock()
@@ -48,19 +54,25 @@ def create():
 @bp.get("/<int:course_id>")
 def detail(course_id: int):
     """Course page: students, recognizer, attendance and reports panels."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     stale = retrain_needed(course, current_app.config)
     if stale:
         flash(stale, "warning")
+    # The view gathers each area's panel (its own service's query), so templates run no queries.
+    config = current_app.config
     return render_template("courses/detail.html", course=course, action_form=ActionForm(),
                            train_job=jobs.latest_job(course.id, "train"),
-                           counts={s.id: len(s.samples) for s in course.students})
+                           counts={s.id: len(s.samples) for s in course.students},
+                           attendance_panel=attendance_sources.start_panel(
+                               course, config, attendance.running_session(course.id)),
+                           reports_panel=reports.course_panel(course), review_added=review.chips_since_training(course),
+                           snapshot_retention=privacy.retention(course, config["SNAPSHOT_RETENTION_DAYS"]))
 
 
 @bp.route("/<int:course_id>/edit", methods=["GET", "POST"])
 def edit(course_id: int):
     """Rename a course or switch its face features (which retrains it)."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     form = CourseForm(obj=course)
     if form.validate_on_submit():
         if update_course(course, form.name.data, form.features.data) and course.recognizer_version:
@@ -74,7 +86,7 @@ def edit(course_id: int):
 @bp.post("/<int:course_id>/features")
 def switch_features(course_id: int):
     """One click from the comparison on the course page: use the other feature kind (retrains)."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     kind = request.form.get("features", "")
     if not ActionForm().validate_on_submit() or kind not in FEATURE_KINDS or kind == course.features:
         return redirect(url_for("courses.detail", course_id=course.id))
@@ -91,7 +103,7 @@ def switch_features(course_id: int):
 @bp.post("/<int:course_id>/delete")
 def delete(course_id: int):
     """Delete a course with all its students' face data (the page asks for confirmation first)."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     if ActionForm().validate_on_submit():
         name = course.name
         delete_course(course, current_app.config)
@@ -102,7 +114,7 @@ def delete(course_id: int):
 @bp.post("/<int:course_id>/train")
 def train(course_id: int):
     """Start training in the background and show its progress."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     if not ActionForm().validate_on_submit():
         return redirect(url_for("courses.detail", course_id=course.id))
     return _start_training(course, "Training started. It keeps running if you leave this page.")
@@ -112,7 +124,7 @@ def _start_training(course, message: str):
     """Queue a training job unless one is already running, and show its progress page."""
     with _train_lock:  # submit inside too: a job not yet submitted would look orphaned to the next click
         running = jobs.latest_job(course.id, "train")
-        if running is not None and running.status in ("queued", "running"):
+        if running is not None and running.status in (JobStatus.QUEUED, JobStatus.RUNNING):
             flash("Training is already running for this course.", "info")
             return redirect(url_for("courses.job", course_id=course.id, job_id=running.id))
         job = jobs.create_job("train", course.id, message="Waiting to start training")
@@ -124,18 +136,9 @@ def _start_training(course, message: str):
 @bp.get("/<int:course_id>/jobs/<int:job_id>")
 def job(course_id: int, job_id: int):
     """Progress of a background job (JSON for scripts, an auto-refreshing page otherwise)."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     item = jobs.get_job_or_404(course, job_id)
     if request.accept_mimetypes.best == "application/json":
         return {"id": item.id, "kind": item.kind, "status": item.status, "progress": item.progress,
                 "message": item.message, "result": item.result}
     return render_template("courses/job.html", course=course, job=item)
-
-
-def run_training_job(job_id: int, course_id: int) -> dict:
-    """Job body: train the course, reporting progress; TrainingError becomes the job's message."""
-    try:
-        return train_course(course_id, current_app.config,
-                            lambda fraction, message: jobs.report_progress(job_id, fraction, message))
-    except TrainingError as exc:
-        raise jobs.JobError(f"{exc} The previous recognizer (if any) stays in use.") from exc

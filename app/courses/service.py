@@ -2,26 +2,15 @@
 from __future__ import annotations
 
 import logging
-import shutil
-from pathlib import Path
 from typing import Any, Mapping
 
-from flask import abort
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import db
 from ..models import Course, FaceSample, Student
+from ..storage import storage
 
 log = logging.getLogger(__name__)
-
-
-def get_course_or_404(course_id: int) -> Course:
-    """The current teacher's course; 404 for a missing course or another teacher's."""
-    course = db.session.get(Course, course_id)
-    if course is None or not current_user.is_authenticated or course.teacher_id != current_user.id:
-        abort(404)
-    return course
 
 
 def list_courses(teacher_id: int) -> list[Course]:
@@ -61,28 +50,28 @@ def update_course(course: Course, name: str, features: str) -> bool:
     return changed
 
 
+def use_recognizer(course: Course, version: int | None, summary: dict[str, Any] | None) -> None:
+    """Switch the course to a saved recognizer version (None: no recognizer); the DB says which one is current."""
+    course.recognizer_version, course.recognizer_summary = version, summary
+    db.session.commit()
+
+
 def delete_course(course: Course, config: Mapping[str, Any]) -> None:
     """Delete a course with its students, their face images, its recognizers and its sessions' snapshots."""
-    from ..students.enrollment import delete_student_files  # students import this module: import late
-
     student_ids = [s.id for s in course.students]
     session_ids = [s.id for s in course.sessions]
     course_id = course.id
     db.session.delete(course)
     db.session.commit()
     # Files go after the commit: a failed commit must not leave rows pointing at deleted images.
+    files = storage(config)
     for sid in student_ids:
-        delete_student_files(config["DATASET_DIR"], sid)
-    shutil.rmtree(recognizer_folder(config, course_id), ignore_errors=True)
+        files.delete_student_chips(sid)
+    files.delete_recognizers(course_id)
     for sid in session_ids:
-        shutil.rmtree(Path(config["SNAPSHOT_DIR"]) / f"session_{sid}", ignore_errors=True)
+        files.delete_session_snapshots(sid)
     # A training job still running notices the deletion when it saves (training.py) and keeps nothing.
     log.info("course %s deleted with %d students", course_id, len(student_ids))
-
-
-def recognizer_folder(config: Mapping[str, Any], course_id: int) -> Path:
-    """models/course_<id>/: every recognizer version of one course."""
-    return Path(config["RECOGNIZER_DIR"]) / f"course_{course_id}"
 
 
 def retrain_needed(course: Course, config: Mapping[str, Any]) -> str | None:

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import cv2
@@ -15,12 +13,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db
 from ..models import Course
-from ..pipeline import recognizer_path
-from ..retention import prune_versions
+from ..storage import Storage, storage
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
 from .comparison import compare_feature_kinds
-from .service import recognizer_folder
+from .service import use_recognizer
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +32,7 @@ def _no_progress(fraction: float, message: str) -> None:
     log.debug("training %.0f%%: %s", 100 * fraction, message)
 
 
-def load_course_chips(course: Course, dataset_dir: str | Path) -> tuple[list[np.ndarray], list[int], dict[int, int]]:
+def load_course_chips(course: Course, files: Storage) -> tuple[list[np.ndarray], list[int], dict[int, int]]:
     """Readable chips of every student, their labels (student ids) and a count per student."""
     chips: list[np.ndarray] = []
     labels: list[int] = []
@@ -45,7 +42,7 @@ def load_course_chips(course: Course, dataset_dir: str | Path) -> tuple[list[np.
         for sample in student.samples:
             if sample.looks_like_id is not None:  # flagged as another student's face: waits for the teacher
                 continue
-            chip = cv2.imread(str(Path(dataset_dir) / str(student.id) / sample.filename), cv2.IMREAD_COLOR)
+            chip = cv2.imread(str(files.chip_path(student.id, sample.filename)), cv2.IMREAD_COLOR)
             if chip is None:
                 log.warning("face image %s of student %s is missing or unreadable", sample.filename, student.id)
                 continue
@@ -68,20 +65,14 @@ def trainable_students(course: Course, counts: dict[int, int], min_images: int) 
     return ready
 
 
-def next_version(config: Mapping[str, Any], course: Course) -> int:
-    """One above both the version in use and any file already on disk (failed saves included)."""
-    found = [int(m.group(1)) for p in recognizer_folder(config, course.id).glob("v*.joblib")
-             if (m := re.fullmatch(r"v(\d+)\.joblib", p.name))]
-    return max([course.recognizer_version or 0, *found]) + 1
-
-
 def train_course(course_id: int, config: Mapping[str, Any], progress: Progress = _no_progress) -> dict[str, Any]:
     """Train, save a new version and switch the course to it; on any error the old version stays."""
     course = db.session.get(Course, course_id)
     if course is None:
         raise TrainingError("The course no longer exists.")
     progress(0.05, "Loading enrolled face images")
-    chips, labels, counts = load_course_chips(course, config["DATASET_DIR"])
+    files = storage(config)
+    chips, labels, counts = load_course_chips(course, files)
     min_images = int(config["RECOGNIZER_MIN_IMAGES"])
     # Students not enrolled yet (a fresh roster) must not block the class: they are left out and listed.
     ready = trainable_students(course, counts, min_images)
@@ -109,26 +100,28 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
     progress(0.6, "Measuring the other feature kind on the same photos")
     comparison = compare_feature_kinds(chips, labels, course.features, rec, seconds, config)
     progress(0.9, "Saving the recognizer")
-    version = next_version(config, course)
+    version = files.next_version(course.id, course.recognizer_version)
     summary = _summary(course, rec, counts, min_images, int(config["RECOGNIZER_RECOMMENDED_IMAGES"]), version)
     summary["comparison"] = comparison
     try:
-        rec.save(recognizer_path(config, course.id, version), {"course_id": course.id, "summary": summary})
+        rec.save(files.recognizer_path(course.id, version), {"course_id": course.id, "summary": summary})
     except OSError as exc:  # disk full, read-only or missing data folder: no half-written files stay
-        for tmp in recognizer_folder(config, course.id).glob(f"v{version}.*tmp"):
-            tmp.unlink(missing_ok=True)
+        files.discard_unsaved(course.id, version)
         log.error("saving the recognizer of course %s failed: %s", course.id, exc)
         raise TrainingError("The recognizer could not be saved: the server's data folder is full or read-only. "
                             "Ask IT to free space or fix its permissions.") from exc
-    course.recognizer_version = version
-    course.recognizer_summary = summary
     try:
-        db.session.commit()
+        use_recognizer(course, version, summary)
     except StaleDataError:  # the course was deleted while training: keep nothing made from its faces
         db.session.rollback()
-        shutil.rmtree(recognizer_folder(config, course_id), ignore_errors=True)
+        files.delete_recognizers(course_id)
         raise TrainingError("The course was deleted while it was training; nothing was kept.") from None
-    prune_versions(recognizer_folder(config, course_id), version)
+    except Exception:
+        # The database did not make this version current: its files go, so no camera loop picks it up.
+        db.session.rollback()
+        files.delete_version(course_id, version)
+        raise
+    files.prune_versions(course_id, version)
     log.info("course %s trained: version %s, %s students, %s images", course.id, version,
              summary["n_students"], summary["n_images"])
     return summary

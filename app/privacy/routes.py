@@ -5,9 +5,10 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_login import current_user, login_required
 
 from .. import jobs
-from ..courses.routes import run_training_job
+from ..courses.tasks import run_training_job
 from ..courses.training import TrainingError, trainable_students
-from ..students.service import get_student_or_404, sample_counts
+from ..owned import student_or_404
+from ..students.service import sample_counts
 from . import bp, service
 
 
@@ -20,7 +21,7 @@ def _require_login() -> None:
 @bp.get("/students/<int:student_id>/export.zip")
 def export(student_id: int):
     """Everything stored about a student: photos, snapshots, records and corrections."""
-    student = get_student_or_404(student_id)
+    student = student_or_404(student_id)
     body = service.export_student(student, current_app.config, current_user.timezone)
     name = f"rollcall-student{student.id}-{student.roll_number}".replace('"', "")
     return Response(body, mimetype="application/zip",
@@ -30,7 +31,7 @@ def export(student_id: int):
 @bp.route("/students/<int:student_id>/erase", methods=["GET", "POST"])
 def erase(student_id: int):
     """Confirm, then delete the student's face data and retrain the course without it."""
-    student = get_student_or_404(student_id)
+    student = student_or_404(student_id)
     if request.method == "GET":
         return render_template("privacy/erase.html", student=student, counts=service.face_data_counts(student))
     if request.form.get("confirm") != "yes":
@@ -54,10 +55,3 @@ def _retrain(course) -> str:
     job = jobs.create_job("train", course.id, message="Waiting to start training")
     jobs.submit(current_app._get_current_object(), job.id, run_training_job, course_id=course.id)
     return "The course is retraining without them."
-
-
-@bp.app_context_processor
-def _retention_helper() -> dict:
-    """`snapshot_retention(course)` for the course page: days kept, oldest snapshot, when it goes."""
-    return {"snapshot_retention": lambda course: service.retention(
-        course, int(current_app.config.get("SNAPSHOT_RETENTION_DAYS", 30)))}

@@ -7,16 +7,17 @@ import json
 import logging
 import zipfile
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Mapping
 
-from sqlalchemy import func, select, union_all, update
+from sqlalchemy import func, select, union_all
 
 from .. import db
-from ..courses.service import recognizer_folder
+from ..attendance.records import forget_student_snapshots
+from ..courses.service import use_recognizer
 from ..models import (AttendanceCorrection, AttendanceRecord, AttendanceSession, AuditEvent, Course,
                       Student, UnknownSighting)
-from ..students.enrollment import delete_student_files
+from ..storage import storage
+from ..students.service import drop_samples
 from ..timezones import format_local
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def _identified_sightings(student_id: int) -> list[UnknownSighting]:
 
 def export_student(student: Student, config: Mapping[str, Any], zone_name: str = "") -> bytes:
     """A ZIP: student.json (everything as data), records.csv, sightings.csv, photos/ and snapshots/."""
-    dataset, snapshots = Path(config["DATASET_DIR"]) / str(student.id), Path(config["SNAPSHOT_DIR"])
+    stored = storage(config)
     records = db.session.execute(
         select(AttendanceRecord, AttendanceSession.started_at).join(AttendanceSession)
         .where(AttendanceRecord.student_id == student.id).order_by(AttendanceSession.started_at)).all()
@@ -51,13 +52,13 @@ def export_student(student: Student, config: Mapping[str, Any], zone_name: str =
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         files: list[str] = []
         for sample in student.samples:
-            path = dataset / sample.filename
+            path = stored.chip_path(student.id, sample.filename)
             if path.is_file():
                 zf.write(path, f"photos/{sample.filename}")
                 files.append(f"photos/{sample.filename}")
         for snap in [r.snapshot for r, _ in records] + [s.snapshot for s in sightings]:
-            path = snapshots / snap if snap else None
-            if path is not None and path.is_file():
+            path = stored.snapshot_file(snap)
+            if path is not None:
                 zf.write(path, f"snapshots/{snap.replace('/', '_')}")
                 files.append(f"snapshots/{snap.replace('/', '_')}")
         zf.writestr("records.csv", _csv(
@@ -99,36 +100,25 @@ def face_data_counts(student: Student) -> dict[str, int]:
 
 def delete_face_data(student: Student, teacher_id: int, config: Mapping[str, Any]) -> dict[str, int]:
     """Remove the student's photos, chips and snapshots (files and references); audited. Marks stay."""
-    snapshots = Path(config["SNAPSHOT_DIR"])
     counts = face_data_counts(student)
-    files = [snapshots / r for r in db.session.scalars(select(AttendanceRecord.snapshot).where(
-        AttendanceRecord.student_id == student.id, AttendanceRecord.snapshot.is_not(None)))]
-    files += [snapshots / s.snapshot for s in _identified_sightings(student.id) if s.snapshot]
-    for sample in list(student.samples):
-        db.session.delete(sample)
-    db.session.execute(update(AttendanceRecord).where(AttendanceRecord.student_id == student.id).values(snapshot=None))
-    db.session.execute(update(UnknownSighting).where(UnknownSighting.reviewed_student_id == student.id)
-                       .values(snapshot=None))
-    # A face that only looked like them is no longer linked to them either.
-    db.session.execute(update(UnknownSighting).where(UnknownSighting.best_label == student.id).values(best_label=None))
+    # One transaction: the owners stage their rows' changes, this function commits them with the audit row.
+    drop_samples(student)
+    names = forget_student_snapshots(student.id)
     db.session.add(AuditEvent(teacher_id=teacher_id, course_id=student.course_id, action="face_data_deleted",
                               detail=f"student {student.id} ({student.roll_number}): {counts['photos']} photos, "
                                      f"{counts['snapshots'] + counts['sightings']} snapshots"))
     db.session.commit()
-    delete_student_files(config["DATASET_DIR"], student.id)
-    for path in files:
-        path.unlink(missing_ok=True)
+    files = storage(config)
+    files.delete_student_chips(student.id)
+    files.delete_snapshots(names)
     log.info("face data of student %s deleted: %s", student.id, counts)
     return counts
 
 
 def forget_recognizer(course: Course, config: Mapping[str, Any]) -> None:
     """The course stops using its recognizer (it still holds a deleted student's face); files go with it."""
-    folder = recognizer_folder(config, course.id)
-    course.recognizer_version, course.recognizer_summary = None, None
-    db.session.commit()
-    for path in folder.glob("v*"):
-        path.unlink(missing_ok=True)
+    use_recognizer(course, None, None)
+    storage(config).delete_recognizer_files(course.id)
 
 
 def retention(course: Course, days: int) -> dict[str, Any]:

@@ -4,12 +4,13 @@ from flask import Blueprint
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-@bp.app_context_processor
-def panel_helpers() -> dict:
-    """reports_panel(course): the data the course page's attendance panel shows."""
-    from .stats import course_panel
+@bp.record_once
+def _mail_digest_when_sessions_end(state) -> None:
+    """Attendance tells whoever registered when a session ends; the dependency runs reports -> attendance only."""
+    from ..attendance.service import on_session_ended
+    from .digest import send_absence_digest
 
-    return {"reports_panel": course_panel}
+    on_session_ended(state.app, send_absence_digest)
 
 
 from . import routes  # noqa: E402,F401

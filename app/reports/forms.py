@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from .service import REASON_MAX
+from ..attendance.records import REASON_MAX
 
 
 class CorrectionForm(FlaskForm):

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from ..attendance.routes import session_or_404
+from ..auth.service import set_absence_digest
+from ..attendance.records import CorrectionError, set_mark
 from ..attendance.service import AttendanceError, set_excluded
 from ..attendance.service import delete_session as delete_attendance_session
 from ..review import service as review
-from ..courses.service import get_course_or_404
+from ..owned import course_or_404, student_or_404
 from ..redirects import safe_redirect_target
-from ..students.service import get_student_or_404
+from ..storage import storage
 from . import bp, charts, exports, service, stats
 from ..timezones import format_local
 from .digest import send_absence_digest
@@ -34,7 +35,7 @@ def _require_login() -> None:
 @bp.get("/courses/<int:course_id>")
 def course(course_id: int):
     """Course statistics: chart, per-student percentages (low ones highlighted), exports."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     students = stats.student_stats_page(course.id, _page(), request.args.get("sort", "roll"),
                                         low_only=request.args.get("low") == "1")
     return render_template("reports/course.html", course=course, students=students,
@@ -44,7 +45,7 @@ def course(course_id: int):
 @bp.get("/courses/<int:course_id>/sessions")
 def index(course_id: int):
     """All sessions of a course with counts and status."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     status, sort = request.args.get("status", ""), request.args.get("sort", "newest")
     sessions = service.sessions_page(course.id, _page(), status, sort)
     return render_template("reports/index.html", course=course, sessions=sessions, status=status, sort=sort,
@@ -54,7 +55,7 @@ def index(course_id: int):
 @bp.get("/courses/<int:course_id>/chart.svg")
 def chart(course_id: int):
     """Attendance % per session as SVG (last 60 counted sessions)."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     bars = [(format_local(s.started_at, current_user.timezone, "%Y-%m-%d %H:%M", with_zone=False), rate)
             for s, rate in stats.session_rates(course.id)]
     svg = charts.attendance_svg(bars, stats.low_threshold())
@@ -84,7 +85,7 @@ def delete_session(session_id: int):
     sess = session_or_404(session_id)
     course_id = sess.course_id
     try:
-        described = delete_attendance_session(sess.id, current_user.id, current_app.config["SNAPSHOT_DIR"])
+        described = delete_attendance_session(sess.id, current_user.id, storage(current_app.config))
     except AttendanceError as exc:
         flash(f"Not deleted: {exc}.", "error")
         return redirect(url_for("reports.session", session_id=sess.id))
@@ -107,15 +108,15 @@ def exclude_session(session_id: int):
 def correct(session_id: int, student_id: int):
     """Mark a student present or absent by hand (reason required, audited)."""
     sess = session_or_404(session_id)
-    get_student_or_404(student_id)
+    student_or_404(student_id)
     form = CorrectionForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
     else:
         try:
-            service.set_mark(sess.id, student_id, current_user.id, form.mark.data == "present", form.reason.data)
+            set_mark(sess.id, student_id, current_user.id, form.mark.data == "present", form.reason.data)
             flash("Attendance corrected; the change is in the audit log below.", "success")
-        except service.CorrectionError as exc:
+        except CorrectionError as exc:
             flash(str(exc), "error")
     return redirect(safe_redirect_target(request.form.get("next"), url_for("reports.session", session_id=sess.id)))
 
@@ -132,7 +133,7 @@ def digest(session_id: int):
 @bp.get("/students/<int:student_id>")
 def student(student_id: int):
     """A student's attendance history and percentage."""
-    st = get_student_or_404(student_id)
+    st = student_or_404(student_id)
     show = request.args.get("show", "all")
     return render_template("reports/student.html", student=st, stat=stats.student_rate(st), show=show,
                            history=stats.student_history_page(st, _page(), show),
@@ -142,7 +143,7 @@ def student(student_id: int):
 @bp.get("/courses/<int:course_id>/export.<fmt>")
 def export_course(course_id: int, fmt: str):
     """Course over a date range: one row per student, one column per session."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     try:
         start, end = _date_arg("start"), _date_arg("end")
         if start and end and start > end:
@@ -187,7 +188,7 @@ def preferences():
     if request.method == "GET":
         form.absence_digest.data = current_user.absence_digest
     if form.validate_on_submit():
-        service.set_absence_digest(current_user.id, bool(form.absence_digest.data))
+        set_absence_digest(current_user.id, bool(form.absence_digest.data))
         flash("Absence digest turned " + ("on." if form.absence_digest.data else "off."), "success")
         return redirect(url_for("reports.preferences"))
     return render_template("reports/preferences.html", form=form)
@@ -216,14 +217,7 @@ def _download(rows: list, fmt: str, stem: str, info: dict) -> Response:
 
 
 def _snapshot(name: str | None):
-    if not name:
+    path = storage(current_app.config).snapshot_file(name)
+    if path is None:
         abort(404)
-    folder = Path(current_app.config["SNAPSHOT_DIR"]).resolve()
-    path = Path(name)
-    if path.is_absolute():
-        # Accept absolute paths only inside the snapshot folder.
-        try:
-            path = path.resolve().relative_to(folder)
-        except ValueError:
-            abort(404)
-    return send_from_directory(folder, str(path), max_age=3600)
+    return send_file(path, max_age=3600)

@@ -1,4 +1,4 @@
-"""Attendance queries for the report pages, and the only writer of teacher corrections.
+"""Attendance queries for the report pages (teacher corrections are written by app.attendance.service).
 
 Every aggregate is computed in SQL (GROUP BY / COUNT) and returned as plain rows, so a course with
 100,000 records never loads them as ORM objects. A missing record means absent.
@@ -11,15 +11,14 @@ from math import ceil
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from .. import db
-from ..attendance.service import get_session
 from ..models import (
     AttendanceCorrection,
     AttendanceRecord,
     AttendanceSession,
+    SessionStatus,
     Student,
     Teacher,
     UnknownSighting,
@@ -27,12 +26,7 @@ from ..models import (
 
 log = logging.getLogger(__name__)
 
-REASON_MAX = 500
 PER_PAGE = 50
-
-
-class CorrectionError(ValueError):
-    """A correction the teacher must fix (no reason, no change, wrong student)."""
 
 
 @dataclass
@@ -71,7 +65,7 @@ def counted_clause():
     """Sessions that count in percentages: all but excluded trials and failed runs nobody was marked in."""
     rec = aliased(AttendanceRecord)  # an alias, so queries that also join records do not swallow it
     has_record = exists(select(rec.id).where(rec.session_id == AttendanceSession.id)).correlate(AttendanceSession)
-    return and_(AttendanceSession.excluded.is_(False), or_(AttendanceSession.status != "failed", has_record))
+    return and_(AttendanceSession.excluded.is_(False), or_(AttendanceSession.status != SessionStatus.FAILED, has_record))
 
 
 def not_excluded_record():
@@ -126,7 +120,7 @@ SESSION_SORTS = {
     "newest": AttendanceSession.started_at.desc(),
     "oldest": AttendanceSession.started_at.asc(),
 }
-SESSION_STATUSES = ("running", "ended", "interrupted", "failed")
+SESSION_STATUSES = tuple(SessionStatus)
 
 
 def sessions_page(course_id: int, page: int = 1, status: str = "", sort: str = "newest",
@@ -216,54 +210,3 @@ def sighting_snapshot(session_id: int, sighting_id: int) -> str | None:
     """The snapshot file of an unknown sighting, if it belongs to the session."""
     return db.session.scalar(select(UnknownSighting.snapshot).where(
         UnknownSighting.session_id == session_id, UnknownSighting.id == sighting_id))
-
-
-# --- corrections: the only code that writes teacher marks ----------------------------------------
-
-def set_mark(session_id: int, student_id: int, teacher_id: int, present: bool, reason: str,
-             *, _retry: bool = True) -> AttendanceCorrection:
-    """Mark a student present/absent by hand and log who, when, before, after and why, in one commit."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise CorrectionError("Give a reason for the change; it is kept in the audit log.")
-    if len(reason) > REASON_MAX:
-        raise CorrectionError(f"Keep the reason under {REASON_MAX} characters.")
-    session = get_session(session_id, teacher_id)
-    student = db.session.get(Student, student_id)
-    if session is None or student is None or student.course_id != session.course_id:
-        raise CorrectionError("That student is not enrolled in this session's course.")
-    record = db.session.scalar(select(AttendanceRecord).where(
-        AttendanceRecord.session_id == session_id, AttendanceRecord.student_id == student_id))
-    before = "present" if record is not None and record.present else "absent"
-    after = "present" if present else "absent"
-    if before == after:
-        raise CorrectionError(f"{student.name} is already marked {after}; nothing changed.")
-    if record is None:
-        db.session.add(AttendanceRecord(session_id=session_id, student_id=student_id, present=present,
-                                        marked_by="teacher"))
-    else:
-        # Camera evidence (first_seen_at, score, snapshot) stays: the audit row explains the override.
-        record.present = present
-        record.marked_by = "teacher"
-    correction = AttendanceCorrection(session_id=session_id, student_id=student_id, teacher_id=teacher_id,
-                                      before=before, after=after, reason=reason)
-    db.session.add(correction)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The camera inserted this student's record between our read and our insert: redo on top of it.
-        db.session.rollback()
-        if not _retry:
-            raise
-        return set_mark(session_id, student_id, teacher_id, present, reason, _retry=False)
-    log.info("teacher %s marked student %s %s in session %s", teacher_id, student_id, after, session_id)
-    return correction
-
-
-def set_absence_digest(teacher_id: int, enabled: bool) -> None:
-    """Turn the end-of-session absence email on or off for a teacher."""
-    teacher = db.session.get(Teacher, teacher_id)
-    if teacher is not None:
-        teacher.absence_digest = enabled
-        db.session.commit()
-

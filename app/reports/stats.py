@@ -37,7 +37,7 @@ class StudentStat:
 
 def low_threshold() -> float:
     """ATTENDANCE_LOW_THRESHOLD as a fraction (0.75 = 75%)."""
-    return float(current_app.config.get("ATTENDANCE_LOW_THRESHOLD", 0.75))
+    return float(current_app.config["ATTENDANCE_LOW_THRESHOLD"])
 
 
 def counted_total(course_id: int, start: date | None = None, end: date | None = None, zone_name: str = "") -> int:

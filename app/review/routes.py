@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from ..attendance.routes import session_or_404
-from ..reports.service import CorrectionError
+from ..attendance.records import CorrectionError
 from . import bp, service
 
 
@@ -41,9 +41,3 @@ def answer(session_id: int, kind: str, item_id: int):
     except (service.ReviewError, CorrectionError) as exc:
         flash(str(exc), "error")
     return redirect(url_for("review.session", session_id=sess.id))
-
-
-@bp.app_context_processor
-def _review_helpers() -> dict:
-    """`review_added(course)`: photos added from reviews since the course's last training (course page)."""
-    return {"review_added": service.chips_since_training}

@@ -4,16 +4,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Mapping
 
-import cv2
-import numpy as np
 from sqlalchemy import and_, func, or_, select
 
 from .. import db
 from ..models import AttendanceRecord, AttendanceSession, AuditEvent, Course, FaceSample, Student, UnknownSighting
-from ..reports.service import CorrectionError, set_mark
+from ..attendance.records import CorrectionError, note_review, set_best_label, set_mark
+from ..storage import storage
 from ..students.enrollment import store_chip
 
 log = logging.getLogger(__name__)
@@ -122,7 +120,7 @@ def fill_best_labels(session: AttendanceSession, config: Mapping[str, Any]) -> i
     from ..pipeline import load_recognizer
     from ..vision.features import get_extractor
 
-    chips = [(s, read_snapshot(config, s.snapshot)) for s in missing]
+    chips = [(s, storage(config).read_snapshot(s.snapshot)) for s in missing]
     chips = [(s, c) for s, c in chips if c is not None]
     if not chips:
         return 0
@@ -135,22 +133,9 @@ def fill_best_labels(session: AttendanceSession, config: Mapping[str, Any]) -> i
     enrolled = set(db.session.scalars(select(Student.id).where(Student.course_id == session.course_id)))
     for (sighting, _), prediction in zip(chips, predictions):
         if prediction.best_label in enrolled:
-            sighting.best_label = int(prediction.best_label)
-            if sighting.score is None:
-                sighting.score = prediction.score
+            set_best_label(sighting, int(prediction.best_label), prediction.score)
     db.session.commit()
     return len(chips)
-
-
-def read_snapshot(config: Mapping[str, Any], name: str | None) -> np.ndarray | None:
-    """A stored snapshot chip (BGR) by its path relative to SNAPSHOT_DIR; None if gone."""
-    if not name:
-        return None
-    folder = Path(config["SNAPSHOT_DIR"]).resolve()
-    path = (folder / name).resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
-        return None
-    return cv2.imread(str(path), cv2.IMREAD_COLOR)
 
 
 def _audit(teacher_id: int, course_id: int, action: str, detail: str) -> None:
@@ -166,7 +151,7 @@ def _student_in(session: AttendanceSession, student_id: int | None) -> Student:
 
 def _add_training_chip(student: Student, snapshot: str | None, config: Mapping[str, Any]) -> FaceSample | None:
     """The snapshot becomes one of the student's training photos (committed with pending changes)."""
-    chip = read_snapshot(config, snapshot)
+    chip = storage(config).read_snapshot(snapshot)
     if chip is None:
         db.session.commit()
         return None
@@ -199,14 +184,14 @@ def answer_sighting(session: AttendanceSession, sighting_id: int, answer: str, t
         student = _student_in(session, student_id)
         what = f"unknown face #{sighting.id} is {student.name}"
         changed = _ensure_present(session, student, teacher_id, f"review: {what}")
-        sighting.review, sighting.reviewed_student_id, sighting.reviewed_at = STUDENT, student.id, now
+        note_review(sighting, STUDENT, now, student.id)
         _audit(teacher_id, session.course_id, "review_student", f"session {session.id}: {what}")
         sample = _add_training_chip(student, sighting.snapshot, config)
         return (f"{student.name} is marked present" if changed else f"{student.name} was already present") + \
             ("; the face was added to their training photos." if sample else ".")
     if answer not in (STRANGER, IGNORED):
         raise ReviewError("Unknown answer.")
-    sighting.review, sighting.reviewed_at = answer, now
+    note_review(sighting, answer, now)
     _audit(teacher_id, session.course_id, f"review_{answer}", f"session {session.id} sighting {sighting.id}")
     db.session.commit()
     return "Confirmed as a stranger." if answer == STRANGER else "Ignored."
@@ -230,7 +215,7 @@ def answer_record(session: AttendanceSession, record_id: int, answer: str, teach
             set_mark(session.id, marked.id, teacher_id, False,
                      f"review: the camera saw {student.name}, not {marked.name}")
         record = db.session.get(AttendanceRecord, record_id)
-        record.review, record.reviewed_at = ("confirmed" if student.id == marked.id else "corrected"), now
+        note_review(record, "confirmed" if student.id == marked.id else "corrected", now)
         _audit(teacher_id, session.course_id, "review_student",
                f"session {session.id} mark {record.id}: {student.name}")
         sample = _add_training_chip(student, record.snapshot, config)
@@ -240,13 +225,13 @@ def answer_record(session: AttendanceSession, record_id: int, answer: str, teach
     if answer == STRANGER:
         set_mark(session.id, marked.id, teacher_id, False, f"review: the camera's mark of {marked.name} was a stranger")
         record = db.session.get(AttendanceRecord, record_id)
-        record.review, record.reviewed_at = "corrected", now
+        note_review(record, "corrected", now)
         _audit(teacher_id, session.course_id, "review_stranger", f"session {session.id} mark {record.id}")
         db.session.commit()
         return f"{marked.name} marked absent: the face was a stranger."
     if answer != IGNORED:
         raise ReviewError("Unknown answer.")
-    record.review, record.reviewed_at = IGNORED, now
+    note_review(record, IGNORED, now)
     _audit(teacher_id, session.course_id, "review_ignored", f"session {session.id} mark {record.id}")
     db.session.commit()
     return "Ignored."

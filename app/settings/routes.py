@@ -26,7 +26,7 @@ def index():
         "password_set": bool(config["MAIL_PASSWORD"]),
     }
     return render_template("settings/index.html", mail=mail, counts=outbox_counts(current_user.id),
-                           messages=recent_messages(current_user.id), max_attempts=config.get("MAIL_MAX_ATTEMPTS", 8))
+                           messages=recent_messages(current_user.id), max_attempts=config["MAIL_MAX_ATTEMPTS"])
 
 
 @bp.post("/test-email")

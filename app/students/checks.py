@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any, Mapping
 
 import cv2
@@ -12,6 +11,7 @@ from .. import db
 from ..models import Course, Student
 from ..pipeline import load_recognizer
 from ..vision.face_policy import SIGNATURE_SIZE, chip_signature, duplicate_index
+from ..storage import Storage
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
 
@@ -23,9 +23,9 @@ DUPLICATE = "the same face image is already enrolled"
 class DuplicateGuard:
     """Signatures of a student's stored chips plus those accepted in this upload."""
 
-    def __init__(self, dataset_dir: str | Path, student_id: int) -> None:
+    def __init__(self, files: Storage, student_id: int) -> None:
         signatures = []
-        folder = Path(dataset_dir) / str(student_id)
+        folder = files.student_dir(student_id)
         for path in sorted(folder.glob("*.png")) if folder.is_dir() else []:
             chip = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if chip is not None:

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,16 +15,15 @@ import numpy as np
 from .. import db
 from ..models import FaceSample
 from ..pipeline import thread_detector
-from ..vision.detector import FaceDetector, merge_boxes
-from ..vision.face_policy import Verdict, draw_faces, judge
+from ..storage import Storage, storage
+from ..vision.face_policy import Verdict, candidate_faces, draw_faces, judge
 from ..vision.preprocess import face_chip
-from ..vision.types import FaceBox
+from ..vision.sources import VIDEO_EXTENSIONS
 from .checks import DUPLICATE, DuplicateGuard, IdentityCheck
 from .images import ImageError, decode_image
 
 log = logging.getLogger(__name__)
 
-VIDEO_EXTENSIONS = {"mp4", "m4v", "mov", "avi", "webm", "mkv"}
 # Sampling a video: about 3 frames a second gives varied poses without near-duplicates, and a cap
 # keeps a long video from flooding the dataset (the recognizer needs ~8-20 per person).
 VIDEO_FRAMES_PER_SECOND = 3.0
@@ -66,23 +63,19 @@ class EnrollResult:
 class _ChipWriter:
     """Writes chips for one student and removes them again if the batch is not committed."""
 
-    def __init__(self, dataset_dir: str | Path, student_id: int) -> None:
-        self.folder = Path(dataset_dir) / str(student_id)
+    def __init__(self, files: Storage, student_id: int) -> None:
+        self.files = files
         self.student_id = student_id
         self.written: list[Path] = []
 
     def add(self, chip: np.ndarray, source: str, sharpness: float, brightness: float,
             looks_like_id: int | None = None) -> FaceSample:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"{uuid.uuid4().hex}.png"
-        tmp = self.folder / f".{name}.tmp"
-        ok, encoded = cv2.imencode(".png", chip)
-        if not ok:
-            raise EnrollmentError("could not encode the face image")
-        tmp.write_bytes(encoded.tobytes())
-        os.replace(tmp, self.folder / name)  # a reader never sees half a file
-        self.written.append(self.folder / name)
-        sample = FaceSample(student_id=self.student_id, filename=name, source=source,
+        try:
+            path = self.files.write_chip(self.student_id, chip)
+        except ValueError as exc:
+            raise EnrollmentError(str(exc)) from exc
+        self.written.append(path)
+        sample = FaceSample(student_id=self.student_id, filename=path.name, source=source,
                             sharpness=round(sharpness, 2), brightness=round(brightness, 2),
                             looks_like_id=looks_like_id)
         db.session.add(sample)
@@ -109,11 +102,11 @@ def _enroll_frames(frames: Iterable[tuple[str, np.ndarray]], writer: _ChipWriter
                    max_faces: int | None = None) -> None:
     """Gate each (label, image) with the face policy; keep accepted chips (flagged when another student's)."""
     detector = thread_detector(config)
-    guard = DuplicateGuard(config["DATASET_DIR"], writer.student_id) if photo else None
+    guard = DuplicateGuard(writer.files, writer.student_id) if photo else None
     kept: list[tuple[str, np.ndarray, float, float]] = []
     for label, image in frames:
         try:
-            verdict = judge(image, _detect(detector, image, photo))
+            verdict = judge(image, candidate_faces(detector, image, still=photo))
         except (cv2.error, ValueError) as exc:  # one odd image must not cost the others their place
             log.warning("cannot analyse %s: %s", label, exc)
             result.rejected.append((label, "the image could not be analysed"))
@@ -141,15 +134,6 @@ def _enroll_frames(frames: Iterable[tuple[str, np.ndarray]], writer: _ChipWriter
 PREVIEW_LIMIT = 20
 
 
-def _detect(detector: FaceDetector, image: np.ndarray, photo: bool) -> list[FaceBox]:
-    """Photos: the photo pass (padded + tiled: tight crops and small faces); video frames: the live pass,
-    without the confident corner boxes a face filling the frame gives (see merge_boxes)."""
-    if photo:
-        return detector.detect_photo(image)
-    found = detector.detect(image)
-    return merge_boxes(found[:1], found, image.shape)
-
-
 def _thumbnail(image: np.ndarray, verdict: Verdict) -> bytes:
     """JPEG bytes of a small copy of a refused photo with its faces boxed."""
     ok, encoded = cv2.imencode(".jpg", draw_faces(image, verdict.faces, max_side=240), [cv2.IMWRITE_JPEG_QUALITY, 80])
@@ -160,7 +144,7 @@ def enroll_photos(student_id: int, uploads: list[tuple[str, bytes]], config: Map
                   source: str = "photo") -> EnrollResult:
     """Gate and store each photo; unreadable, repeated or rejected photos are reported, the rest saved together."""
     result = EnrollResult()
-    writer = _ChipWriter(config["DATASET_DIR"], student_id)
+    writer = _ChipWriter(storage(config), student_id)
 
     def decoded() -> Iterator[tuple[str, np.ndarray]]:
         seen: dict[str, str] = {}
@@ -200,7 +184,7 @@ def store_video(stream: Any, filename: str, upload_dir: str | Path) -> Path:
     """Save an uploaded video under a random name and check it by content; nothing is left on failure."""
     ext = Path(filename or "").suffix.lower().lstrip(".")
     # The name only picks the container hint OpenCV needs; the content check below decides.
-    suffix = ext if ext in VIDEO_EXTENSIONS else "mp4"
+    suffix = ext if f".{ext}" in VIDEO_EXTENSIONS else "mp4"
     path = Path(upload_dir) / f"{uuid.uuid4().hex}.{suffix}"
     path.parent.mkdir(parents=True, exist_ok=True)
     stream.save(str(path))
@@ -239,7 +223,7 @@ def enroll_video(student_id: int, path: Path, config: Mapping[str, Any],
                  progress: Progress | None = None) -> EnrollResult:
     """Sample frames, gate them and save all accepted faces together; the video file is removed after."""
     result = EnrollResult()
-    writer = _ChipWriter(config["DATASET_DIR"], student_id)
+    writer = _ChipWriter(storage(config), student_id)
 
     def frames() -> Iterator[tuple[str, np.ndarray]]:
         for n, (index, expected, frame) in enumerate(sample_video(path)):
@@ -273,19 +257,9 @@ def enroll_image_files(student_id: int, files: list[Path], config: Mapping[str, 
     return enroll_photos(student_id, uploads, config, source="bulk")
 
 
-def delete_student_files(dataset_dir: str | Path, student_id: int) -> None:
-    """Remove dataset/<student_id>/ entirely."""
-    shutil.rmtree(Path(dataset_dir) / str(student_id), ignore_errors=True)
-
-
-def delete_sample_file(dataset_dir: str | Path, sample: FaceSample) -> None:
-    """Remove one stored chip (the row is deleted by the caller)."""
-    (Path(dataset_dir) / str(sample.student_id) / sample.filename).unlink(missing_ok=True)
-
-
 def store_chip(student_id: int, chip: np.ndarray, config: Mapping[str, Any], source: str = "review") -> FaceSample:
     """Store one face chip that is already cut (a camera snapshot a teacher identified) like an enrolled photo."""
-    writer = _ChipWriter(config["DATASET_DIR"], student_id)
+    writer = _ChipWriter(storage(config), student_id)
     sample = writer.add(chip, source, 0.0, 0.0)
     writer.commit()  # commits the caller's pending changes with it; the file is removed if that fails
     return sample

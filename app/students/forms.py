@@ -6,7 +6,8 @@ from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..auth.forms import EMAIL_PATTERN, one_line, strip_text
+from ..auth.forms import one_line, strip_text
+from ..text import EMAIL_PATTERN
 
 
 class StudentForm(FlaskForm):

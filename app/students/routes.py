@@ -2,26 +2,23 @@
 from __future__ import annotations
 
 import base64
-import logging
-import shutil
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, send_from_directory, url_for
 from flask_login import login_required
 
-from .. import db, jobs
+from .. import jobs
 from ..courses.forms import ActionForm
-from ..courses.service import get_course_or_404
-from ..models import Course, Student
+from ..models import Student
+from ..owned import course_or_404, sample_or_404, student_or_404
+from ..storage import storage
 from . import bp
-from .enrollment import EnrollmentError, enroll_photos, enroll_video, store_video
-from .bulk import describe, enroll_folder, list_people, new_summary, unpack_zip
+from .enrollment import EnrollmentError, enroll_photos, store_video
+from .bulk import unpack_zip
 from .forms import BulkUploadForm, PhotoUploadForm, RosterForm, StudentForm, VideoUploadForm
 from .service import (StudentError, confirm_sample, create_student, delete_sample, delete_student,
-                      get_sample_or_404, get_student_or_404, import_roster, look_alike_names, sample_counts,
-                      update_student)
-
-log = logging.getLogger(__name__)
+                      import_roster, look_alike_names, sample_counts, update_student)
+from .tasks import run_bulk_job, run_video_job
 
 MAX_PHOTOS_PER_UPLOAD = 50
 
@@ -35,14 +32,14 @@ def _require_login() -> None:
 @bp.get("/courses/<int:course_id>/students/")
 def index(course_id: int):
     """All students of a course with their face image counts."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     return render_template("students/index.html", course=course, counts=sample_counts(course))
 
 
 @bp.route("/courses/<int:course_id>/students/new", methods=["GET", "POST"])
 def create(course_id: int):
     """Add a student, then go to their enrollment page."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     form = StudentForm()
     if form.validate_on_submit():
         try:
@@ -57,7 +54,7 @@ def create(course_id: int):
 
 def import_roster_view(course_id: int):
     """Create students from a CSV roster and report bad rows."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     form, result = RosterForm(), None
     if form.validate_on_submit():
         try:
@@ -82,7 +79,7 @@ bp.add_url_rule("/courses/<int:course_id>/students/import", endpoint="import_ros
 @bp.route("/courses/<int:course_id>/students/bulk", methods=["GET", "POST"])
 def bulk(course_id: int):
     """Enroll a whole class from a ZIP of per-student photo folders, in the background."""
-    course = get_course_or_404(course_id)
+    course = course_or_404(course_id)
     form = BulkUploadForm()
     if form.validate_on_submit():
         try:
@@ -100,7 +97,7 @@ def bulk(course_id: int):
 @bp.get("/students/<int:student_id>")
 def detail(student_id: int):
     """A student's face images and the upload forms."""
-    return _render_detail(get_student_or_404(student_id))
+    return _render_detail(student_or_404(student_id))
 
 
 def _render_detail(student: Student, previews: list[tuple[str, str, str]] | None = None):
@@ -115,7 +112,7 @@ def _render_detail(student: Student, previews: list[tuple[str, str, str]] | None
 @bp.route("/students/<int:student_id>/edit", methods=["GET", "POST"])
 def edit(student_id: int):
     """Change a student's name, roll number or email."""
-    student = get_student_or_404(student_id)
+    student = student_or_404(student_id)
     form = StudentForm(obj=student)
     if form.validate_on_submit():
         try:
@@ -132,7 +129,7 @@ def edit(student_id: int):
 @bp.post("/students/<int:student_id>/delete")
 def delete(student_id: int):
     """Delete a student and their face images."""
-    student = get_student_or_404(student_id)
+    student = student_or_404(student_id)
     course_id = student.course_id
     if ActionForm().validate_on_submit():
         name = student.name
@@ -144,7 +141,7 @@ def delete(student_id: int):
 @bp.post("/students/<int:student_id>/photos")
 def upload_photos(student_id: int):
     """Enroll uploaded photos now (a few photos take a second or two)."""
-    student = get_student_or_404(student_id)
+    student = student_or_404(student_id)
     form = PhotoUploadForm()
     files = [f for f in (form.photos.data or []) if getattr(f, "filename", "")]
     if not form.validate_on_submit() or not files:
@@ -166,7 +163,7 @@ def upload_photos(student_id: int):
 @bp.post("/students/<int:student_id>/video")
 def upload_video(student_id: int):
     """Check the video now; sample its frames in the background and show progress."""
-    student = get_student_or_404(student_id)
+    student = student_or_404(student_id)
     form = VideoUploadForm()
     if not form.validate_on_submit():
         flash("Choose a video file to upload.", "error:video")
@@ -184,9 +181,9 @@ def upload_video(student_id: int):
 @bp.get("/students/<int:student_id>/faces/<int:sample_id>.png")
 def face(student_id: int, sample_id: int):
     """One stored face image (only for its owner)."""
-    student = get_student_or_404(student_id)
-    sample = get_sample_or_404(student, sample_id)
-    folder = Path(current_app.config["DATASET_DIR"]) / str(student.id)
+    student = student_or_404(student_id)
+    sample = sample_or_404(student, sample_id)
+    folder = storage(current_app.config).student_dir(student.id)
     if not (folder / sample.filename).is_file():
         abort(404)
     return send_from_directory(folder, sample.filename, mimetype="image/png", max_age=3600)
@@ -195,8 +192,8 @@ def face(student_id: int, sample_id: int):
 @bp.post("/students/<int:student_id>/faces/<int:sample_id>/confirm")
 def confirm_face(student_id: int, sample_id: int):
     """The teacher checked a flagged face: it is this student after all, so training may use it."""
-    student = get_student_or_404(student_id)
-    sample = get_sample_or_404(student, sample_id)
+    student = student_or_404(student_id)
+    sample = sample_or_404(student, sample_id)
     if ActionForm().validate_on_submit():
         confirm_sample(sample)
         flash("Face image confirmed: it is used at the next training.", "success")
@@ -206,59 +203,12 @@ def confirm_face(student_id: int, sample_id: int):
 @bp.post("/students/<int:student_id>/faces/<int:sample_id>/delete")
 def delete_face(student_id: int, sample_id: int):
     """Delete one bad face image."""
-    student = get_student_or_404(student_id)
-    sample = get_sample_or_404(student, sample_id)
+    student = student_or_404(student_id)
+    sample = sample_or_404(student, sample_id)
     if ActionForm().validate_on_submit():
         delete_sample(sample, current_app.config)
         flash("Face image deleted.", "success")
     return redirect(url_for("students.detail", student_id=student.id))
-
-
-def run_video_job(job_id: int, student_id: int, path: str) -> dict:
-    """Job body: enroll a stored video; expected problems become the job's message."""
-    try:
-        result = enroll_video(student_id, Path(path), current_app.config,
-                              lambda fraction, message: jobs.report_progress(job_id, fraction, message))
-    except EnrollmentError as exc:
-        raise jobs.JobError(f"Video rejected: {exc}. Nothing was saved.") from exc
-    return result.as_dict()
-
-
-# Photos per slice of a bulk job: a slice takes about a minute, then jobs queued meanwhile (training) run.
-BULK_SLICE_PHOTOS = 100
-
-
-def run_bulk_job(job_id: int, course_id: int, folder: str, labels: dict[str, str], start: int = 0,
-                 summary: dict | None = None) -> dict | jobs.Requeue:
-    """Job body: enroll an unpacked ZIP one slice at a time, then remove it; messages say what was kept."""
-    finished = False
-    summary = summary if summary is not None else new_summary()
-    try:
-        course = db.session.get(Course, course_id)
-        if course is None:
-            finished = True
-            raise jobs.JobError("The course was deleted.")
-        summary, start = enroll_folder(course, Path(folder), current_app.config,
-                                       lambda fraction, message: jobs.report_progress(job_id, fraction, message),
-                                       labels, start=start, summary=summary, max_photos=BULK_SLICE_PHOTOS)
-        finished = start >= len(list_people(Path(folder)))
-    except jobs.JobError:
-        raise
-    except Exception as exc:
-        finished = True
-        db.session.rollback()
-        log.exception("bulk job %s stopped", job_id)
-        kept = describe(summary) if summary["accepted"] else "Nothing was kept."
-        raise jobs.JobError(f"Stopped by a server error while reading the photos. {kept} "
-                            "Upload the remaining folders again.") from exc
-    finally:
-        if finished:
-            shutil.rmtree(folder, ignore_errors=True)
-    if not finished:
-        return jobs.Requeue({"course_id": course_id, "folder": folder, "labels": labels, "start": start,
-                             "summary": summary})
-    summary["message"] = describe(summary)
-    return summary
 
 
 def _s(items: list) -> str:

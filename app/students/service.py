@@ -4,44 +4,24 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from flask import abort
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..models import Course, FaceSample, Student
-from ..text import control_char_message, has_control_chars
-from .enrollment import delete_sample_file, delete_student_files
+from ..storage import storage
+from ..text import EMAIL_PATTERN, control_char_message, has_control_chars
 
 log = logging.getLogger(__name__)
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROSTER_MAX_ROWS = 2000
 
 
 class StudentError(ValueError):
     """A student change refused; the message is shown to the teacher."""
-
-
-def get_student_or_404(student_id: int) -> Student:
-    """The current teacher's student; 404 for a missing student or another teacher's."""
-    student = db.session.get(Student, student_id)
-    if student is None or not current_user.is_authenticated or student.course.teacher_id != current_user.id:
-        abort(404)
-    return student
-
-
-def get_sample_or_404(student: Student, sample_id: int) -> FaceSample:
-    """A face sample of this (already owner-checked) student, else 404."""
-    sample = db.session.get(FaceSample, sample_id)
-    if sample is None or sample.student_id != student.id:
-        abort(404)
-    return sample
 
 
 def sample_counts(course: Course) -> dict[int, int]:
@@ -92,7 +72,7 @@ def delete_student(student: Student, config: Mapping[str, Any]) -> None:
     student_id = student.id
     db.session.delete(student)
     db.session.commit()
-    delete_student_files(config["DATASET_DIR"], student_id)
+    storage(config).delete_student_chips(student_id)
     log.info("student %s deleted", student_id)
 
 
@@ -100,7 +80,7 @@ def delete_sample(sample: FaceSample, config: Mapping[str, Any]) -> None:
     """Delete one face image (row and file)."""
     db.session.delete(sample)
     db.session.commit()
-    delete_sample_file(config["DATASET_DIR"], sample)
+    storage(config).delete_chip(sample.student_id, sample.filename)
 
 
 def confirm_sample(sample: FaceSample) -> None:
@@ -191,3 +171,9 @@ def find_or_create_student(course: Course, label: str) -> tuple[Student, bool]:
     db.session.add(student)
     db.session.commit()
     return student, True
+
+
+def drop_samples(student: Student) -> None:
+    """Stage the deletion of every FaceSample row of a student (the caller commits; files go after)."""
+    for sample in list(student.samples):
+        db.session.delete(sample)

@@ -25,7 +25,7 @@ from .recognizer import Recognizer
 from .recognizer_watch import RecognizerWatch
 from .sources import FrameSource, SourceError
 from .strangers import Strangers
-from .tracker import KNOWN, UNKNOWN, Decision, Tracker
+from .tracker import KNOWN, UNKNOWN, Decision, Tracker, unknown_rule
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,11 @@ class CameraWorker(threading.Thread):
         super().__init__(name=f"camera-{settings.session_id}", daemon=True)
         self.source, self.detector_factory, self.extractor = source, detector_factory, extractor
         self.recognizer, self.settings, self.events = recognizer, settings, events
+        kind = getattr(extractor, "name", "")
         confirm, unknown = votes_needed(settings.view, extractor, settings.confirm_frames, settings.unknown_frames)
-        self.tracker = Tracker(confirm, settings.confirm_window_seconds, unknown,
-                               recheck_seconds=settings.recheck_seconds,
-                               same_face=SAME_TRACK.get(getattr(extractor, "name", "")))
-        self.strangers = Strangers(SAME_STRANGER.get(getattr(extractor, "name", "")))
+        self.tracker = Tracker(confirm, settings.confirm_window_seconds, recheck_seconds=settings.recheck_seconds,
+                               same_face=SAME_TRACK.get(kind), **unknown_rule(kind, unknown))
+        self.strangers = Strangers(SAME_STRANGER.get(kind))
         self.stop_event = threading.Event()
         # Set as run() returns; waiting on it survives a Ctrl-C that breaks Thread.join's bookkeeping.
         self.done = threading.Event()

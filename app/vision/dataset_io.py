@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from .detector import FaceDetector
-from .face_policy import distinct_faces, subject_of
+from .face_policy import candidate_faces, distinct_faces, subject_of
 from .types import FaceBox
 from .preprocess import CHIP_SIZE, face_chip
 
@@ -55,7 +55,7 @@ def load_face_folder(root: Path, detector: FaceDetector | None) -> FaceFolder:
             else:
                 # The enrollment rule (face_policy): the photo pass, duplicates merged, the clear
                 # subject taken; an image with two or more comparable faces has no single subject.
-                box = subject_of(distinct_faces(detector.detect_photo(image)), image.shape)
+                box = subject_of(distinct_faces(candidate_faces(detector, image, still=True)), image.shape)
                 if box is None:
                     no_face.append(str(path))
                     continue

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .detector import FaceDetector, merge_boxes
 from .types import FaceBox
 
 # Two boxes overlapping this much (IoU), or one lying this much inside the other, are one face.
@@ -101,6 +102,16 @@ def subject_of(faces: list[FaceBox], shape: tuple[int, ...]) -> FaceBox | None:
     if ratio <= CENTRED_SIDE and _near_centre(main, shape) and not any(_near_centre(o, shape) for o in others):
         return main
     return None
+
+
+def candidate_faces(detector: FaceDetector, image: np.ndarray, still: bool) -> list[FaceBox]:
+    """The boxes an image offers judge(): a still photo gets the photo pass (padded + tiled: tight crops and
+    small faces); a video frame the live pass without the confident corner boxes a face filling the frame
+    gives (see merge_boxes). image: HxWx3 BGR uint8."""
+    if still:
+        return detector.detect_photo(image)
+    found = detector.detect(image)
+    return merge_boxes(found[:1], found, image.shape)
 
 
 def measure(image: np.ndarray, box: FaceBox) -> tuple[float, float]:

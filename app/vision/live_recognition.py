@@ -149,9 +149,10 @@ class LiveRecognition:
             predictions = recognizer.predict(vectors)
         self.recognitions += len(tracks)
         decisions = []
+        threshold = recognizer.operating_point_.threshold
         for track, prediction, chip, vector, ok in zip(tracks, predictions, chips, vectors, flags):
             if track is not None and track.id in tracker.tracks:  # it may have expired meanwhile
-                decision = tracker.vote(track, prediction, t, chip, vector, ok)
+                decision = tracker.vote(track, prediction, t, chip, vector, ok, threshold)
                 if decision is not None:
                     decisions.append(decision)
         return decisions

@@ -1,45 +1,25 @@
-"""Fisherfaces recognizer: PCA -> LDA -> linear SVM, with calibrated unknown-person rejection."""
+"""Fisherfaces recognizer: PCA -> LDA -> linear classifier, with calibrated unknown-person rejection."""
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-import joblib
 import numpy as np
-import sklearn
-from sklearn.decomposition import PCA
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-from sklearn.preprocessing import normalize
-from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
-from .files import sha256_of
-from .sidecar import RecognizerError, pipeline_mismatch, read_sidecar, trained_pipeline
+from .calibration import OperatingPoint, choose_threshold, genuine_scores, impostor_scores
+from .classifier import PCA_MAX_ROWS, FisherCore, fit_core, fit_pca, pca_size, score, score_projected
+from .recognizer_store import load_state, save_state
+from .sidecar import RecognizerError
 from .types import Prediction
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
-
-
-@dataclass
-class OperatingPoint:
-    """How unknown faces are rejected: the threshold and how it was chosen."""
-
-    threshold: float
-    # "impostor-far": held-out students played the strangers; "genuine-tar": only two students, so
-    # 95% of held-out genuine faces are accepted; "none": too few images to hold any out.
-    method: str
-    target_far: float
-    measured_far: float | None
-    true_accept_rate: float | None
-    n_impostor_scores: int
-    n_genuine_scores: int
+__all__ = ["OperatingPoint", "Recognizer", "RecognizerError", "TrainingReport"]
+_Core = FisherCore  # the name format-3 files pickled the fitted chain under
 
 
 @dataclass
@@ -56,19 +36,6 @@ class TrainingReport:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class _Core:
-    """One fitted PCA -> LDA -> SVM chain plus the class means its unknown score compares with."""
-
-    pca: PCA
-    lda: LinearDiscriminantAnalysis
-    svm: SVC
-    fisher_center: np.ndarray
-    fisher_means: np.ndarray  # (n_classes, n_classes - 1): truncated Fisher space
-    full_center: np.ndarray
-    full_means: np.ndarray  # (n_classes, pca_components): every discriminant direction
-
-
 class Recognizer:
     """Names faces from (n, d) vectors; says None for faces not like any enrolled student."""
 
@@ -83,6 +50,10 @@ class Recognizer:
         calibrate: bool = True,
         blas_threads: int = 1,
         feature_pipeline: str = "",
+        classifier: str = "ridge",
+        pca_max_rows: int = PCA_MAX_ROWS,
+        min_tar: float = 0.9,
+        max_far: float = 0.1,
     ) -> None:
         self.pca_components = pca_components
         self.svm_c = svm_c
@@ -95,12 +66,19 @@ class Recognizer:
         # Name/version of the code that made the vectors (FeatureExtractor.pipeline): a recognizer is
         # only valid with vectors made exactly as at training time.
         self.feature_pipeline = feature_pipeline
+        # "ridge" (one-vs-rest, the default), "svc" (one-vs-one, the first build's) or "nearest" class mean.
+        self.classifier = classifier
+        self.pca_max_rows = pca_max_rows
+        # Calibration floor: accept at least min_tar of held-out enrolled faces, unless that lets in
+        # more than max_far of the held-out students playing strangers (calibration.choose_threshold).
+        self.min_tar = min_tar
+        self.max_far = max_far
 
     # ----- training -------------------------------------------------------------------------
     def fit(self, X: np.ndarray, y: np.ndarray | list) -> "Recognizer":
         """Learn from vectors X (n, d) and labels y (n,); validates, fits, then calibrates rejection."""
-        # One BLAS thread: beside a camera loop or other work, more threads oversubscribe the cores
-        # (an ORL fit took 141 s with default threads vs 14 s with one under load, bench/RESULTS.md).
+        # One BLAS thread by default: beside a camera loop or other work, more threads oversubscribe
+        # the cores (an ORL fit took 141 s with default threads vs 14 s with one under load).
         with threadpool_limits(limits=self.blas_threads):
             return self._fit(X, y)
 
@@ -109,10 +87,25 @@ class Recognizer:
         X, y = self._validate(X, y)
         self.classes_ = np.unique(y)
         self.n_features_in_ = X.shape[1]
-        self.core_ = self._fit_core(X, y)
-        genuine, cv_accuracy = self._genuine_scores(X, y) if self.calibrate else (np.array([]), None)
-        impostor = self._impostor_scores(X, y) if self.calibrate else np.array([])
-        self.operating_point_ = self._choose_threshold(genuine, impostor)
+        k = pca_size(len(y), len(self.classes_), X.shape[1], self.pca_components)
+        # A large course calibrates on one group of students the PCA never sees (see _stand_ins).
+        large = len(y) > self.pca_max_rows and len(self.classes_) >= 2 * self.calibration_folds
+        stand_ins = self._stand_ins(y) if self.calibrate and large else None
+        among = None if stand_ins is None else np.flatnonzero(~stand_ins)
+        pca = fit_pca(X, k, self.random_state, self.pca_max_rows, among)
+        P = pca.transform(X)
+        self.core_ = fit_core(pca, P, y, self.classifier, self.svm_c)
+        genuine, impostor, cv_accuracy = np.array([]), np.array([]), None
+        if self.calibrate:
+            genuine, cv_accuracy = genuine_scores(y, self._fold_fitter(X, P, y, refit_pca=False),
+                                                  self.calibration_folds, np.random.default_rng(self.random_state))
+            if stand_ins is None:
+                impostor = impostor_scores(y, self._fold_fitter(X, P, y, refit_pca=True), self.calibration_folds,
+                                           np.random.default_rng(self.random_state + 1))
+            else:
+                fit = self._fold_fitter(X, P, y, refit_pca=False)
+                impostor = fit(np.flatnonzero(~stand_ins), y[~stand_ins])(np.flatnonzero(stand_ins))[1]
+        self.operating_point_ = choose_threshold(genuine, impostor, self.target_far, self.min_tar, self.max_far)
         counts = {str(c): int(n) for c, n in zip(*np.unique(y, return_counts=True))}
         self.report_ = TrainingReport(
             n_classes=len(self.classes_),
@@ -121,9 +114,40 @@ class Recognizer:
             cv_accuracy=cv_accuracy,
             operating_point=self.operating_point_,
             train_seconds=time.perf_counter() - start,
-            pca_components=int(self.core_.pca.n_components_),
+            pca_components=int(pca.n_components_),
         )
         return self
+
+    def _fold_fitter(self, X: np.ndarray, P: np.ndarray, y: np.ndarray, refit_pca: bool) -> Callable:
+        """How a calibration fold is refitted: rows -> a scorer of other rows.
+
+        Photos held out of enrolled students reuse the course's PCA (its leading components, as many
+        as the Fisherfaces rule allows the fold): refitting the PCA per fold was most of the training
+        time at 1,000 students. Students held out to play strangers must not shape the PCA, though:
+        a basis that already describes their faces made them score lower than real strangers (ORL,
+        6 students: calibration strangers median 0.37, real strangers 0.62; bench/RESULTS.md).
+        """
+
+        def fit(rows: np.ndarray, labels: np.ndarray) -> Callable:
+            k = pca_size(len(labels), len(np.unique(labels)), P.shape[1], P.shape[1])
+            if refit_pca:
+                pca = fit_pca(X[rows], k, self.random_state, self.pca_max_rows)
+                core = fit_core(pca, pca.transform(X[rows]), labels, self.classifier, self.svm_c)
+                return lambda other: score(core, X[other])
+            core = fit_core(self.core_.pca, P[rows, :k], labels, self.classifier, self.svm_c)
+            return lambda other: score_projected(core, P[other, :k])
+
+        return fit
+
+    def _stand_ins(self, y: np.ndarray) -> np.ndarray:
+        """Rows of the students who play strangers in a large course (one calibration fold of them).
+
+        Refitting the PCA for every held-out group cost ~10 s each at 1,000 students x 20 photos;
+        instead the course's PCA basis is fitted without this group, so their faces are as new to
+        it as a stranger's, and one fold of students (200 of 1,000: 4,000 scores) shows the tail.
+        """
+        classes = np.random.default_rng(self.random_state + 1).permutation(np.unique(y))
+        return np.isin(y, classes[:len(classes) // self.calibration_folds])
 
     def _validate(self, X: np.ndarray, y: np.ndarray | list) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X, dtype=np.float32)
@@ -146,106 +170,22 @@ class Recognizer:
             )
         return X, y
 
-    def _fit_core(self, X: np.ndarray, y: np.ndarray) -> _Core:
-        """PCA (Fisherfaces rule: at most n - c components) -> shrinkage LDA -> linear SVM."""
-        classes = np.unique(y)
-        if len(y) <= len(classes):
-            raise RecognizerError("need more images than students to learn what varies within a face")
-        k = max(1, min(self.pca_components, len(y) - len(classes), X.shape[1]))
-        # Randomized SVD: full SVD of thousands of 16,384-d images does not finish (see FACTS).
-        pca = PCA(n_components=k, svd_solver="randomized" if k < min(X.shape) // 2 else "full",
-                  random_state=self.random_state).fit(X)
-        P = pca.transform(X)
-        # Shrinkage keeps the within-class scatter invertible with few images per student.
-        lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto").fit(P, y)
-        Z = lda.transform(P)
-        fisher_center, fisher_means = _class_directions(Z, y, classes)
-        # The SVM sees directions, not lengths: centred, unit-norm Fisher features (ORL closed-set
-        # 97.5% -> 98.4%, LFW 57.1% -> 58.3%, bench/RESULTS.md).
-        svm = SVC(kernel="linear", C=self.svm_c).fit(normalize(Z - fisher_center), y)
-        full_center, full_means = _class_directions(P @ lda.scalings_, y, classes)
-        return _Core(pca, lda, svm, fisher_center, fisher_means, full_center, full_means)
-
-    def _genuine_scores(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float | None]:
-        """Scores and accuracy on enrollment images held out of training (stratified folds)."""
-        rng = np.random.default_rng(self.random_state)
-        _, counts = np.unique(y, return_counts=True)
-        n_folds = int(min(self.calibration_folds, counts.min()))
-        if n_folds < 2:
-            return np.array([]), None
-        fold = np.empty(len(y), dtype=int)
-        for c in np.unique(y):
-            idx = rng.permutation(np.where(y == c)[0])
-            fold[idx] = np.arange(len(idx)) % n_folds
-        scores, correct = [], []
-        for f in range(n_folds):
-            train, test = fold != f, fold == f
-            if train.sum() <= len(np.unique(y[train])):
-                continue  # one image per student left to learn from: nothing to cross-validate
-            core = self._fit_core(X[train], y[train])
-            labels, s = _score(core, X[test])
-            correct.extend(labels == y[test])
-            scores.extend(s[labels == y[test]])
-        return np.asarray(scores), (float(np.mean(correct)) if correct else None)
-
-    def _impostor_scores(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Scores of students left out of training: stand-ins for strangers at the door."""
-        classes = np.unique(y)
-        if len(classes) < 3:
-            return np.array([])  # leaving one out would leave a single class: LDA needs two
-        rng = np.random.default_rng(self.random_state + 1)
-        order = rng.permutation(classes)
-        # Every fold must leave at least two students to train on: leave-one-out for small courses.
-        n_folds = len(classes) if len(classes) <= self.calibration_folds else self.calibration_folds
-        scores = []
-        for f in range(n_folds):
-            held = np.isin(y, order[f::n_folds])
-            if (~held).sum() <= len(np.unique(y[~held])):
-                continue
-            core = self._fit_core(X[~held], y[~held])
-            scores.extend(_score(core, X[held])[1])
-        return np.asarray(scores)
-
-    def _choose_threshold(self, genuine: np.ndarray, impostor: np.ndarray) -> OperatingPoint:
-        if len(impostor):
-            threshold = float(np.quantile(impostor, 1.0 - self.target_far, method="higher"))
-            return OperatingPoint(
-                threshold=threshold,
-                method="impostor-far",
-                target_far=self.target_far,
-                measured_far=float(np.mean(impostor > threshold)),
-                true_accept_rate=float(np.mean(genuine > threshold)) if len(genuine) else None,
-                n_impostor_scores=len(impostor),
-                n_genuine_scores=len(genuine),
-            )
-        # Two students: no one can play the stranger. Accept 95% of held-out genuine faces instead.
-        threshold = float(np.quantile(genuine, 0.05)) if len(genuine) else -1.0
-        return OperatingPoint(
-            threshold=threshold,
-            method="genuine-tar" if len(genuine) else "none",
-            target_far=self.target_far,
-            measured_far=None,
-            true_accept_rate=float(np.mean(genuine >= threshold)) if len(genuine) else None,
-            n_impostor_scores=0,
-            n_genuine_scores=len(genuine),
-        )
-
     # ----- prediction -----------------------------------------------------------------------
     def predict(self, X: np.ndarray) -> list[Prediction]:
         """One Prediction per row of X (n, d); label None when the score is below the threshold."""
         X = self._check_input(X)
         if len(X) == 0:
             return []
-        labels, scores = _score(self.core_, X)
+        labels, scores = score(self.core_, X)
         threshold = self.operating_point_.threshold
         return [
-            Prediction(label=_py(label) if score > threshold else None, score=float(score), best_label=_py(label))
-            for label, score in zip(labels, scores)
+            Prediction(label=_py(label) if s > threshold else None, score=float(s), best_label=_py(label))
+            for label, s in zip(labels, scores)
         ]
 
     def scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Best label and its similarity for each row, before the unknown threshold is applied."""
-        return _score(self.core_, self._check_input(X))
+        return score(self.core_, self._check_input(X))
 
     def _check_input(self, X: np.ndarray) -> np.ndarray:
         if not hasattr(self, "core_"):
@@ -260,88 +200,35 @@ class Recognizer:
     # ----- persistence ----------------------------------------------------------------------
     def save(self, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
         """Write <path>.joblib and its JSON sidecar atomically; returns the joblib path."""
-        path = Path(path).with_suffix(".joblib")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        state = {k: v for k, v in self.__dict__.items()}
-        tmp = path.with_name(path.name + ".tmp")
-        joblib.dump(state, tmp)
-        sidecar = {
-            "format_version": FORMAT_VERSION,
-            "sklearn_version": sklearn.__version__,
-            "numpy_version": np.__version__,
+        report = dict(self.report_.__dict__, operating_point=self.report_.operating_point.__dict__)
+        return save_state(dict(self.__dict__), path, {
             "vector_length": int(self.n_features_in_),
             "feature_pipeline": self.feature_pipeline,
             "labels": [_py(c) for c in self.classes_],
             "params": self.get_params(),
             "operating_point": self.operating_point_.__dict__,
-            "report": _report_dict(self.report_),
-            "sha256": sha256_of(tmp),
+            "report": report,
             "metadata": metadata or {},
-        }
-        side_tmp = path.with_suffix(".json.tmp")
-        side_tmp.write_text(json.dumps(sidecar, indent=2))
-        os.replace(tmp, path)
-        os.replace(side_tmp, path.with_suffix(".json"))
-        return path
+        })
 
     @classmethod
     def load(cls, path: str | Path, feature_pipeline: str | None = None) -> "Recognizer":
         """Load our own saved recognizer; refuses files it did not write, from other versions, or
         (when feature_pipeline is given) trained on vectors made by another feature pipeline."""
-        path = Path(path).with_suffix(".joblib")
-        meta = read_sidecar(path)
-        if feature_pipeline is not None:
-            reason = pipeline_mismatch(meta, feature_pipeline)
-            if reason:
-                raise RecognizerError(reason)
-        if meta.get("format_version") != FORMAT_VERSION or meta.get("sklearn_version") != sklearn.__version__:
-            raise RecognizerError(
-                f"recognizer {path.name} was made by another version (scikit-learn {meta.get('sklearn_version')}); retrain"
-            )
-        if meta.get("sha256") != sha256_of(path):
-            raise RecognizerError(f"recognizer {path.name} does not match its checksum; retrain")
+        state, meta = load_state(path, feature_pipeline)
         obj = cls.__new__(cls)
-        obj.__dict__.update(joblib.load(path))
-        obj.feature_pipeline = trained_pipeline(meta)  # older files predate the parameter
+        obj.__dict__.update(cls().__dict__)  # parameters added since the file was written get defaults
+        if meta.get("format_version") == 3:
+            state.setdefault("classifier", "svc")
+        obj.__dict__.update(state)
         return obj
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters, as scikit-learn estimators report them."""
         return {k: getattr(self, k) for k in (
             "pca_components", "svm_c", "target_far", "min_images", "calibration_folds", "random_state", "calibrate",
-            "blas_threads", "feature_pipeline")}
-
-
-def _class_directions(Z: np.ndarray, y: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Centre of the training projections and each class's mean unit direction from it."""
-    center = Z.mean(axis=0)
-    Zn = normalize(Z - center)
-    return center, normalize(np.vstack([Zn[y == c].mean(axis=0) for c in classes]))
-
-
-def _score(core: _Core, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The SVM's label, and a similarity in [-1, 1] to that label's mean direction.
-
-    The similarity averages the cosine in the Fisher space the SVM sees (n_classes - 1 dims) with
-    the cosine over every discriminant direction. The first alone collapses with few students
-    (4-8 students: strangers score like enrolled faces); the second keeps them apart. Measured in
-    bench/RESULTS.md ("unknown score").
-    """
-    P = core.pca.transform(X)
-    Zn = normalize(core.lda.transform(P) - core.fisher_center)
-    labels = core.svm.predict(Zn)
-    cols = np.searchsorted(core.svm.classes_, labels)
-    rows = np.arange(len(labels))
-    fisher = (Zn @ core.fisher_means.T)[rows, cols]
-    full = (normalize(P @ core.lda.scalings_ - core.full_center) @ core.full_means.T)[rows, cols]
-    return labels, (fisher + full) / 2.0
+            "blas_threads", "feature_pipeline", "classifier", "pca_max_rows", "min_tar", "max_far")}
 
 
 def _py(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
-
-
-def _report_dict(report: TrainingReport) -> dict[str, Any]:
-    data = dict(report.__dict__)
-    data["operating_point"] = report.operating_point.__dict__
-    return data

@@ -13,6 +13,20 @@ from .types import FaceBox, Prediction
 
 PENDING, KNOWN, UNKNOWN = "pending", "known", "unknown"
 APPEARANCE_MEMORY = 5  # the track's own latest feature vectors a new chip is compared with
+# How clearly unknown a face must look before it is reported, by feature kind: the margin under the
+# recognizer's threshold an unknown vote must score (score units), and the most such votes needed.
+# Measured on the scenario bench (bench/RESULTS.md, issue 10; 640x480, every face judged): strangers'
+# unknown votes scored 0.077 or more under the threshold with pixels (lfw10) and 0.088 or more with
+# dlib, while an enrolled student the pixel recognizer narrowly rejected (lfw10 Chirac) scored between
+# 0.024 under and 0.007 over it; dlib strangers never came within 0.08 of it, so 3 clear votes (about
+# what dlib embeds in 1 s live on 2 cores) are enough where pixels keep CAMERA_UNKNOWN_FRAMES.
+UNKNOWN_RULES: dict[str, tuple[float, int]] = {"pixels": (0.05, 99), "dlib": (0.05, 3)}
+
+
+def unknown_rule(features: str, unknown_frames: int) -> dict[str, float | int]:
+    """Tracker keyword arguments for a feature kind: unknown_margin and unknown_frames."""
+    margin, most = UNKNOWN_RULES.get(features, (0.0, unknown_frames))
+    return {"unknown_margin": margin, "unknown_frames": min(most, unknown_frames)}
 
 
 @dataclass
@@ -23,6 +37,7 @@ class Vote:
     label: int | None
     score: float
     judgeable: bool = True
+    clear_unknown: bool = False  # unknown, and scored clearly under the recognizer's threshold
 
 
 @dataclass
@@ -41,6 +56,7 @@ class Track:
     detections_since_recognition: int = 0
     last_recognition_t: float = float("-inf")
     changed: bool = False  # the box jumped or the face went undetected for a while: look again
+    last_judgeable: bool = True  # the latest recognised chip was good enough to judge
     disagreements: int = 0  # re-checks in a row that named another student
     appearance: deque[np.ndarray] = field(default_factory=lambda: deque(maxlen=APPEARANCE_MEMORY))
     snapshot: np.ndarray | None = None  # the chip of the best-scoring frame so far (192, 192, 3)
@@ -77,7 +93,8 @@ class Tracker:
     def __init__(self, confirm_frames: int = 3, window_seconds: float = 2.0, unknown_frames: int = 5,
                  iou_threshold: float = 0.3, max_age_seconds: float = 0.7, recheck_seconds: float = 0.25,
                  same_face: float | None = None, min_share: float = 0.67, gap_seconds: float = 0.2,
-                 jump: float = 0.35, size_jump: float = 1.3, split_after: int = 2) -> None:
+                 jump: float = 0.35, size_jump: float = 1.3, split_after: int = 2,
+                 unknown_margin: float = 0.0) -> None:
         self.confirm_frames = max(1, confirm_frames)
         self.window_seconds = window_seconds
         self.unknown_frames = max(1, unknown_frames)
@@ -88,6 +105,7 @@ class Tracker:
         self.min_share = min_share
         self.gap_seconds, self.jump, self.size_jump = gap_seconds, jump, size_jump
         self.split_after = max(1, split_after)
+        self.unknown_margin = unknown_margin
         self.tracks: dict[int, Track] = {}
         self.splits = 0
         self.detections = 0  # boxes seen so far (all tracks)
@@ -143,26 +161,32 @@ class Tracker:
             del self.tracks[tid]
 
     def wants_recognition(self, track: Track) -> bool:
-        """Pending tracks every detection; decided ones after a change, else every recheck_seconds."""
-        if track.state == PENDING or track.changed:
+        """Pending judgeable tracks every detection; others after a change, else every recheck_seconds."""
+        # An undecided face that was not judgeable (small, blurry, cut) waits like a decided one: with
+        # dlib a bystander recognised on every frame took half of the few embeddings a second there are.
+        if track.changed or (track.state == PENDING and track.last_judgeable):
             return True
         return track.last_seen - track.last_recognition_t >= self.recheck_seconds
 
     def vote(self, track: Track, prediction: Prediction, t: float, chip: np.ndarray | None = None,
-             feature: np.ndarray | None = None, judgeable: bool = True) -> Decision | None:
+             feature: np.ndarray | None = None, judgeable: bool = True,
+             threshold: float | None = None) -> Decision | None:
         """Add one recognition; returns a Decision when the (possibly split) track is confirmed or goes unknown.
 
         feature: the extractor's vector of this chip (d,); judgeable: the face is good enough to
-        count as evidence (a vote on a too small, blurry or cut face counts for no decision).
+        count as evidence (a vote on a too small, blurry or cut face counts for no decision);
+        threshold: the recognizer's unknown threshold (an unknown vote counts towards a stranger only
+        when its score is under it by unknown_margin; None: every unknown vote counts).
         """
         unit = normalise(feature) if feature is not None else None
         track = self._split_if_other_face(track, prediction, unit, t)
         track.recognitions += 1
         track.detections_since_recognition = 0
-        track.last_recognition_t, track.changed = t, False
+        track.last_recognition_t, track.changed, track.last_judgeable = t, False, judgeable
         if unit is not None:
             track.appearance.append(unit)
-        track.votes.append(Vote(t, prediction.label, prediction.score, judgeable))
+        clear = prediction.label is None and (threshold is None or prediction.score < threshold - self.unknown_margin)
+        track.votes.append(Vote(t, prediction.label, prediction.score, judgeable, clear))
         while track.votes and t - track.votes[0].t > self.window_seconds:
             track.votes.popleft()
         if chip is not None and prediction.score > track.snapshot_score:
@@ -188,7 +212,9 @@ class Tracker:
                 others = sum(len(v) for other, v in counts.items() if other != label)
                 reason = f"flickering track: {others} of {len(votes)} frames named another student" if others else None
                 return self._decision(track, t, track.snapshot, reason)
-        unknown = [v for v in votes if v.label is None]
+        # A stranger needs a clear majority of votes that are *clearly* unknown: a student the recognizer
+        # narrowly rejects (scores just under the threshold) stays undecided instead of being reported.
+        unknown = [v for v in votes if v.clear_unknown]
         if track.state == PENDING and len(unknown) >= self.unknown_frames and len(unknown) >= self.min_share * len(votes):
             track.state = UNKNOWN
             track.score = float(np.median([v.score for v in unknown]))
