@@ -19,6 +19,7 @@ from common import DATASETS, machine_line, new_detector  # puts the repo on sys.
 from classroom import WALL, Person, _ordered, enrollment_photo, face_box, person_tile  # noqa: E402
 
 ENROLL = {"faces94": 8, "orl": 5}
+_BOXES: dict = {}
 SHOW = 4
 
 
@@ -52,7 +53,9 @@ def shown(detector, person: Person, path, width: int) -> np.ndarray | None:
     from app.vision.preprocess import face_chip
 
     image = cv2.imread(str(path))
-    box = face_box(image, detector) if image is not None else None
+    if path not in _BOXES:  # the same photo is shown at every size
+        _BOXES[path] = face_box(image, detector) if image is not None else None
+    box = _BOXES[path]
     if box is None:
         return None
     tile = person_tile(image, box, width)
@@ -88,32 +91,27 @@ def main() -> None:
     print("|---|---|---|" + "---|" * len(sizes))
     for dataset in args.datasets.split(","):
         enrolled, strangers = people(dataset, args.strangers)
-        X, y = [], []
-        for label, person in enumerate(enrolled):
-            for chip in chips_of(detector, person, person.enroll):
-                X.append(chip)
-                y.append(label)
-                X += [degrade_to_face_width(chip, w) for w in augment]
-                y += [label] * len(augment)
-        rec = Recognizer(target_far=0.01, feature_pipeline=extractor.pipeline).fit(extractor.from_chips(X), y)
-        cells = []
-        for width in sizes:
-            right = wrong = accepted = total = unknown_total = 0
-            for label, person in enumerate(enrolled + strangers):
-                chips = [c for c in (shown(detector, person, p, width) for p in person.show) if c is not None]
-                if not chips:
-                    continue
-                for got, _ in rec.predict(extractor.from_chips(chips)):
-                    if person in strangers:
-                        unknown_total += 1
-                        accepted += got is not None
-                    else:
-                        total += 1
-                        right += got == label
-                        wrong += got is not None and got != label
-            cells.append(f"{right}/{total} / {wrong} / {accepted}/{unknown_total}")
-        training = f"+ degraded to {args.augment} px" if augment else "enrollment chips"
-        print(f"| {dataset} | {args.features} | {training} | " + " | ".join(cells) + " |", flush=True)
+        enroll = [(label, chip) for label, person in enumerate(enrolled)
+                  for chip in chips_of(detector, person, person.enroll)]
+        # The live chips once per size: (person index or None for a stranger, chip).
+        tests = {w: [(i if person in enrolled else None, c)
+                     for i, person in enumerate(enrolled + strangers)
+                     for c in (shown(detector, person, p, w) for p in person.show) if c is not None] for w in sizes}
+        for widths in ([], augment) if augment else ([],):
+            X = [chip for _, chip in enroll] + [degrade_to_face_width(chip, w) for _, chip in enroll for w in widths]
+            y = [label for label, _ in enroll] + [label for label, _ in enroll for _ in widths]
+            rec = Recognizer(target_far=0.01, feature_pipeline=extractor.pipeline).fit(extractor.from_chips(X), y)
+            cells = []
+            for width in sizes:
+                got = [p.label for p in rec.predict(extractor.from_chips([c for _, c in tests[width]]))]
+                truth = [i for i, _ in tests[width]]
+                known = [(t, g) for t, g in zip(truth, got) if t is not None]
+                unknown = [g for t, g in zip(truth, got) if t is None]
+                right = sum(t == g for t, g in known)
+                wrong = sum(g is not None and g != t for t, g in known)
+                cells.append(f"{right}/{len(known)} / {wrong} / {sum(g is not None for g in unknown)}/{len(unknown)}")
+            training = f"+ degraded to {','.join(map(str, widths))} px" if widths else "enrollment chips"
+            print(f"| {dataset} | {args.features} | {training} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

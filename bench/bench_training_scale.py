@@ -2,7 +2,7 @@
 
 Run from the repo root with the app venv:
     .venv/bin/python bench/bench_training_scale.py [--sizes 50 200 1000 2000] [--kinds pixels dlib]
-        [--classifier ridge|svc|nearest] [--threads 1] [--timeout 600] [--no-write]
+        [--classifier auto|ridge|svc|nearest] [--threads 1] [--timeout 600] [--no-write]
 Each size runs in its own process (so its peak memory is its own), with a time limit.
 """
 from __future__ import annotations
@@ -116,7 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 1000, 2000])
     parser.add_argument("--kinds", nargs="+", default=list(DIMENSIONS), choices=list(DIMENSIONS))
-    parser.add_argument("--classifier", nargs="+", default=["ridge"])
+    parser.add_argument("--classifier", nargs="+", default=["auto"])
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--save", default=str(OUT / "training_scale.json"))

@@ -53,7 +53,7 @@ def _run(tmp_path, room, video, features: str, **config):
 
 
 def test_pixels_classroom_marks_students_and_reports_each_stranger_once(tmp_path, room, video):
-    # Every face judged (the pixel default leaves faces under 70 px unjudged; see camera_service.min_face_px).
+    # Every face judged (the pixel default leaves faces under 50 px unjudged; see camera_service.min_face_px).
     score = _run(tmp_path, room, video, "pixels", CAMERA_DETECT_EVERY=1, CAMERA_MIN_FACE_PX=0)
     r = score.row()
     print(r, score.wrong, score.missed)

@@ -172,8 +172,8 @@ def test_a_mark_won_against_other_students_votes_is_flagged_for_review():
 
 
 def test_only_votes_clearly_under_the_threshold_report_a_stranger():
-    # threshold 0.6, margin 0.05: a student rejected at 0.57-0.59 (just under) is no stranger.
-    tr = Tracker(confirm_frames=3, unknown_frames=3, unknown_margin=0.05)
+    # threshold 0.6, margin 0.15 of the band to 1.0 (0.06): a student rejected at 0.57-0.59 is no stranger.
+    tr = Tracker(confirm_frames=3, unknown_frames=3, unknown_margin=0.15)
     a, b = tr.update([box(0), box(300)], 0.0)
     for i in range(10):
         assert tr.vote(a, Prediction(None, 0.57 + 0.002 * i, 1), i * 0.1, threshold=0.6) is None
@@ -183,7 +183,7 @@ def test_only_votes_clearly_under_the_threshold_report_a_stranger():
 
 
 def test_narrow_rejections_hold_back_a_stranger_call_until_clear_votes_are_the_majority():
-    tr = Tracker(unknown_frames=2, unknown_margin=0.05, window_seconds=0.5)
+    tr = Tracker(unknown_frames=2, unknown_margin=0.15, window_seconds=0.5)
     (t,) = tr.update([box(0)], 0.0)
     for i in range(3):
         tr.vote(t, Prediction(None, 0.58, 1), i * 0.1, threshold=0.6)
@@ -216,3 +216,12 @@ def test_face_not_judgeable_waits_for_the_recheck_instead_of_every_frame():
     tr.vote(t, UNSURE, 0.3, judgeable=True)
     tr.update([box(0)], 0.35)
     assert tr.wants_recognition(t)  # judgeable and undecided: every detection again
+
+
+def test_the_margin_is_a_share_of_the_band_above_the_threshold():
+    # A recognizer calibrated to 0.99 (6 ORL students, pixels): strangers at 0.975-0.985 are clearly
+    # under it; a fixed 0.05 would have called none of them unknown.
+    tr = Tracker(unknown_frames=3, unknown_margin=0.15)
+    (t,) = tr.update([box(0)], 0.0)
+    decisions = [tr.vote(t, Prediction(None, 0.975 + 0.005 * i, 1), 0.1 * i, threshold=0.99) for i in range(3)]
+    assert decisions[2] is not None and decisions[2].state == UNKNOWN

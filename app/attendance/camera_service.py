@@ -231,9 +231,10 @@ def camera_detector_config(config: Any) -> dict[str, Any]:
     return {**config, "DETECTOR_TILES": int(config["CAMERA_DETECTOR_TILES"])}
 
 
-# Pixel features lose small faces: at 40-60 px wide they score under the calibrated threshold (called
-# strangers), at 80+ px they are named (bench/RESULTS.md "Issue 12"); dlib embeddings name both.
-PIXELS_MIN_FACE_PX = 70
+# Pixel features judged from 50 px: held-out faces94/ORL photos shown 50-90 px wide are named as well as
+# at 90 px with no wrong name and no stranger accepted, and the 50-90 px classroom marked 23/24 with every
+# face judged against 15/24 from 70 px (bench/RESULTS.md "Issue 12, second pass"). dlib: from the 48 px floor.
+PIXELS_MIN_FACE_PX = 50
 
 
 def min_face_px(config: Any, features: str) -> int:

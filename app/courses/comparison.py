@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..vision.calibration import tar_floor
 from ..vision.features import FEATURE_KINDS, FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
 
@@ -37,7 +38,7 @@ def compare_feature_kinds(chips: list[np.ndarray], labels: list[int], in_use: st
         try:
             X = get_extractor(kind).from_chips(chips)
             other = Recognizer(target_far=float(config["RECOGNIZER_TARGET_FAR"]),
-                               min_images=int(config["RECOGNIZER_MIN_IMAGES"])).fit(X, labels)
+                               min_images=int(config["RECOGNIZER_MIN_IMAGES"]), min_tar=tar_floor(kind)).fit(X, labels)
         except (FeatureError, RecognizerError, ValueError) as exc:
             log.warning("comparison with %s features failed: %s", kind, exc)
             result[kind] = {"error": str(exc)}

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import db
 from ..models import Course
 from ..storage import Storage, storage
+from ..vision.calibration import tar_floor
 from ..vision.features import FeatureError, get_extractor
 from ..vision.recognizer import Recognizer, RecognizerError
 from .comparison import compare_feature_kinds
@@ -88,7 +89,7 @@ def train_course(course_id: int, config: Mapping[str, Any], progress: Progress =
     progress(0.45, f"Training on {len(set(labels))} students (with cross-validation)")
     try:
         rec = Recognizer(target_far=float(config["RECOGNIZER_TARGET_FAR"]), min_images=min_images,
-                         feature_pipeline=extractor.pipeline).fit(X, labels)
+                         min_tar=tar_floor(course.features), feature_pipeline=extractor.pipeline).fit(X, labels)
     except RecognizerError as exc:
         raise TrainingError(str(exc)) from exc
     except ValueError as exc:  # scikit-learn refusing degenerate data (very few images or students)

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["OperatingPoint", "Recognizer", "RecognizerError", "TrainingReport"]
 _Core = FisherCore  # the name format-3 files pickled the fitted chain under
+# From this many students on, one group of them is kept out of the PCA to play the strangers (see
+# _stand_ins); below, each held-out group gets its own PCA (5 refits: 42 s at 200 x 20 pixels).
+STAND_IN_MIN_CLASSES = 50
 
 
 @dataclass
@@ -50,7 +53,7 @@ class Recognizer:
         calibrate: bool = True,
         blas_threads: int = 1,
         feature_pipeline: str = "",
-        classifier: str = "ridge",
+        classifier: str = "auto",
         pca_max_rows: int = PCA_MAX_ROWS,
         min_tar: float = 0.9,
         max_far: float = 0.1,
@@ -66,7 +69,8 @@ class Recognizer:
         # Name/version of the code that made the vectors (FeatureExtractor.pipeline): a recognizer is
         # only valid with vectors made exactly as at training time.
         self.feature_pipeline = feature_pipeline
-        # "ridge" (one-vs-rest, the default), "svc" (one-vs-one, the first build's) or "nearest" class mean.
+        # "auto" (svc up to classifier.SVC_MAX_CLASSES students, ridge above), "ridge" (one-vs-rest),
+        # "svc" (one-vs-one, the first build's) or "nearest" class mean.
         self.classifier = classifier
         self.pca_max_rows = pca_max_rows
         # Calibration floor: accept at least min_tar of held-out enrolled faces, unless that lets in
@@ -89,7 +93,7 @@ class Recognizer:
         self.n_features_in_ = X.shape[1]
         k = pca_size(len(y), len(self.classes_), X.shape[1], self.pca_components)
         # A large course calibrates on one group of students the PCA never sees (see _stand_ins).
-        large = len(y) > self.pca_max_rows and len(self.classes_) >= 2 * self.calibration_folds
+        large = len(self.classes_) >= STAND_IN_MIN_CLASSES
         stand_ins = self._stand_ins(y) if self.calibrate and large else None
         among = None if stand_ins is None else np.flatnonzero(~stand_ins)
         pca = fit_pca(X, k, self.random_state, self.pca_max_rows, among)
@@ -143,8 +147,8 @@ class Recognizer:
         """Rows of the students who play strangers in a large course (one calibration fold of them).
 
         Refitting the PCA for every held-out group cost ~10 s each at 1,000 students x 20 photos;
-        instead the course's PCA basis is fitted without this group, so their faces are as new to
-        it as a stranger's, and one fold of students (200 of 1,000: 4,000 scores) shows the tail.
+        instead the course's PCA basis is fitted without this group (a fifth of the students), so
+        their faces are as new to it as a stranger's; 200 of 1,000 students give 4,000 scores.
         """
         classes = np.random.default_rng(self.random_state + 1).permutation(np.unique(y))
         return np.isin(y, classes[:len(classes) // self.calibration_folds])

@@ -13,7 +13,7 @@ import sklearn
 from .files import sha256_of
 from .sidecar import RecognizerError, pipeline_mismatch, read_sidecar, trained_pipeline
 
-# 4: a one-vs-rest ridge classifier replaced the one-vs-one SVC (issue 16). Format 3 files (SVC) still
+# 4: the chain may end in a one-vs-rest ridge classifier (large courses, issue 16). Format 3 files (SVC) still
 # load and predict as they did: the state they pickled is read by the same classes.
 FORMAT_VERSION = 4
 READABLE_FORMATS = (3, 4)
