@@ -136,7 +136,8 @@ class Config:
     START_BACKGROUND = True
 
     # Where `python run.py` serves (waitress). MJPEG viewers each hold a thread while they watch, so fewer
-    # than SERVER_MIN_THREADS would let live views starve the other pages; app/serving.py raises fewer to the minimum and logs it.
+    # than SERVER_MIN_THREADS would let live views starve the other pages; app/serving.py raises fewer to the
+    # minimum and logs it.
     SERVER_HOST = os.environ.get("HOST", "127.0.0.1")
     SERVER_PORT = int(os.environ.get("PORT", 5000))
     SERVER_THREADS = int(os.environ.get("WAITRESS_THREADS", 16))

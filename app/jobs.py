@@ -76,7 +76,8 @@ def starting(course_id: int) -> Iterator[None]:
 def create_job(kind: str, course_id: int, student_id: int | None = None, message: str = "Waiting to start") -> Job:
     """A queued Job row (committed, so the progress page can show it at once); closes this course's orphans."""
     close_orphans(current_app._get_current_object(), course_id)
-    job = Job(kind=kind, course_id=course_id, student_id=student_id, status=JobStatus.QUEUED, progress=0.0, message=message)
+    job = Job(kind=kind, course_id=course_id, student_id=student_id, status=JobStatus.QUEUED, progress=0.0,
+              message=message)
     db.session.add(job)
     db.session.commit()
     return job
@@ -124,8 +125,8 @@ def run_job(app: Flask, job_id: int, work: Work, kwargs: dict[str, Any]) -> Requ
             except Exception:  # noqa: BLE001
                 db.session.rollback()
                 log.exception("job %s failed", job_id)
-                _set(job_id, status=JobStatus.FAILED, message="Something went wrong on the server; nothing was half-saved. "
-                                                      "Please try again.", finished_at=utcnow())
+                _set(job_id, status=JobStatus.FAILED, finished_at=utcnow(),
+                     message="Something went wrong on the server; nothing was half-saved. Please try again.")
                 return None
             job = db.session.get(Job, job_id)
             if job is None:  # the course was deleted meanwhile

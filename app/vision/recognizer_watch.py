@@ -45,7 +45,8 @@ class RecognizerWatch:
             # Retrained with other features (the course switched): keep the one that fits
             # this loop's extractor until the session is restarted.
             self._skipped = wanted
-            log.warning("session %s: %s uses other features; restart the session to use it", self.session_id, wanted.name)
+            log.warning("session %s: %s uses other features; restart the session to use it", self.session_id,
+                        wanted.name)
             return None
         self.path = wanted
         log.info("session %s: reloaded recognizer %s", self.session_id, wanted)
