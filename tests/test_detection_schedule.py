@@ -91,3 +91,16 @@ def test_a_small_face_keeps_one_track_through_the_rotation_and_expires_once_its_
     for k in range(10, 20):
         live.step(det, empty, 0.5 * k, tracker)
     assert tracker.tracks == {}  # its tile looked, found nobody, and the box was no longer carried
+
+
+@needs_datasets
+@needs_detector
+def test_a_tiles_box_on_the_chin_and_collar_is_not_a_second_face_live():
+    # One portrait, one person: the tiles also report a box on his chin and collar. The live loop counts
+    # faces by face_policy's rule (as enrollment does), so it tracks one face, not two.
+    detector = FaceDetector(DETECTOR_DIR / "deploy.prototxt", DETECTOR_DIR / "res10_300x300_ssd_iter_140000.caffemodel")
+    image = cv2.imread(str(DATASETS / "lfw10" / "Alejandro_Toledo" / "Alejandro_Toledo_0007.jpg"))
+    schedule = DetectionSchedule("all-tiles")
+    assert len(schedule._boxes(detector, image, 0)) == 2  # the detector's raw answer: face + chin/collar
+    (face,) = schedule.detect(detector, image, 0)
+    assert face.height > 100 and face.y1 < 80  # the whole face kept, not the collar box

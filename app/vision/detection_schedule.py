@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .detector import FaceDetector, _tile_grid
+from .face_policy import distinct_faces
 from .types import FaceBox
 
 VIEWS = ("doorway", "classroom")
@@ -56,9 +57,16 @@ class DetectionSchedule:
         return len(self.regions(shape))
 
     def detect(self, detector: FaceDetector, frame: np.ndarray, k: int) -> list[FaceBox]:
-        """Boxes (frame coordinates) found by the k-th detection of the schedule."""
+        """Boxes (frame coordinates) found by the k-th detection of the schedule, one per face.
+
+        What counts as one face is face_policy's rule, the one enrollment and evaluation use: a tile's
+        box on a chin or collar, or the same face seen by two overlapping regions, is not a second face."""
+        return distinct_faces(self._boxes(detector, frame, k))
+
+    def _boxes(self, detector: FaceDetector, frame: np.ndarray, k: int) -> list[FaceBox]:
+        """The detector's boxes for this detection's region(s), before one-face-one-box."""
         if self.view == "doorway":
-            return detector.detect(frame)  # unchanged: the app's live detector, tiles as configured
+            return detector.detect(frame)  # the app's live detector, tiles as configured
         if self.view == "wide-blob":
             return detector.detect_region(frame, None, WIDE_BLOB)
         if self.view == "all-tiles":
@@ -66,14 +74,5 @@ class DetectionSchedule:
             boxes = detector.detect_region(frame)
             for region in _tile_grid(w, h, self.tiles, TILE_OVERLAP):
                 boxes += detector.detect_region(frame, region)
-            return _best_first_distinct(boxes)
+            return boxes
         return detector.detect_region(frame, self.region(frame.shape, k))
-
-
-def _best_first_distinct(boxes: list[FaceBox], max_iou: float = 0.3) -> list[FaceBox]:
-    """One box per face when regions overlap: the most confident of boxes overlapping more than max_iou."""
-    kept: list[FaceBox] = []
-    for box in sorted(boxes, key=lambda b: b.confidence, reverse=True):
-        if all(box.iou(k) <= max_iou and box.inside_fraction(k) <= 0.5 for k in kept):
-            kept.append(box)
-    return kept
