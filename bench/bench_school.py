@@ -176,7 +176,7 @@ def main() -> None:
         counts = "; ".join(f"{f.get('frames')}/{f.get('frames_analysed')}/{f.get('dropped_frames')}" for f in final)
         seen = "; ".join(f"{f.get('faces_seen')}/{f.get('marked')}" for f in final)
         body = "\n".join([
-            f"Measured {machine_line()}; under load (5 parallel work streams).",
+            f"Measured {machine_line()} (the load average says how busy the machine was).",
             "",
             f"`BENCH_ROOMS={ROOMS} BENCH_CLIENTS={CLIENTS} python bench/bench_school.py`: 4 camera workers "
             f"(`--max-sessions 2`), {ROOMS} rooms of 1 video each "
