@@ -27,6 +27,23 @@ def test_tracks_of_one_stranger_share_a_number_and_a_second_stranger_gets_a_new_
     assert len(strangers) == 3
 
 
+def test_in_a_seated_class_a_stranger_back_in_the_same_seat_is_the_same_stranger():
+    # A 50-90 px face's features wander between tracks; in a classroom the seat says who it is. In a
+    # doorway the same spot is the next person's, so the seat counts for nothing there.
+    rng = np.random.default_rng(2)
+    looks, looks_again, neighbour = rng.normal(size=128), rng.normal(size=128), rng.normal(size=128)
+    seat, seat_moved, next_seat = FaceBox(100, 100, 160, 170, 0.9), FaceBox(104, 98, 166, 170, 0.9), \
+        FaceBox(200, 100, 260, 170, 0.9)
+    classroom = Strangers(same_person=0.9, same_seat=0.3)
+    assert classroom.assign(looks, seat) == (1, True)
+    assert classroom.assign(looks_again, seat_moved) == (1, False)  # unlike features, same seat
+    assert classroom.assign(neighbour, next_seat) == (2, True)  # the next seat is someone else
+    assert classroom.assign(looks_again, next_seat) == (2, False)  # seats follow their latest box
+    doorway = Strangers(same_person=0.9)
+    assert doorway.assign(looks, seat) == (1, True)
+    assert doorway.assign(looks_again, seat_moved) == (2, True)
+
+
 def test_small_blurry_cut_or_dark_faces_are_not_judgeable():
     rng = np.random.default_rng(1)
     frame = np.full((480, 640, 3), 120, np.uint8)

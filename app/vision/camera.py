@@ -24,7 +24,7 @@ from .live_view import draw_tracks
 from .recognizer import Recognizer
 from .recognizer_watch import RecognizerWatch
 from .sources import FrameSource, SourceError
-from .strangers import Strangers
+from .strangers import SAME_SEAT_IOU, Strangers
 from .tracker import KNOWN, UNKNOWN, Decision, Tracker, unknown_rule
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class CameraWorker(threading.Thread):
         confirm, unknown = votes_needed(settings.view, extractor, settings.confirm_frames, settings.unknown_frames)
         self.tracker = Tracker(confirm, settings.confirm_window_seconds, recheck_seconds=settings.recheck_seconds,
                                same_face=SAME_TRACK.get(kind), **unknown_rule(kind, unknown))
-        self.strangers = Strangers(SAME_STRANGER.get(kind))
+        self.strangers = Strangers(SAME_STRANGER.get(kind), SAME_SEAT_IOU if settings.view == "classroom" else None)
         self.stop_event = threading.Event()
         # Set as run() returns; waiting on it survives a Ctrl-C that breaks Thread.join's bookkeeping.
         self.done = threading.Event()
@@ -215,7 +215,7 @@ class CameraWorker(threading.Thread):
         elif decision.state == UNKNOWN:
             self.unknowns += 1
             # Tracks of one person (they left and came back, or a split) are one stranger, one alert.
-            stranger, new = self.strangers.assign(decision.feature)
+            stranger, new = self.strangers.assign(decision.feature, decision.box)
             self._put(UnknownSeen(self.settings.session_id, decision.track_id, decision.score,
                                   datetime.now(timezone.utc), decision.snapshot, self.settings.email_unknown,
                                   stranger, new, t, decision.box))
