@@ -28,15 +28,16 @@ class Strangers:
 
     def assign(self, feature: np.ndarray | None, box: FaceBox | None = None) -> tuple[int, bool]:
         """(stranger number from 1, True if this is a stranger not seen before in the session)."""
+        unit = normalise(feature) if feature is not None else None
         best = self._same_seat(box)
-        if best is None and feature is not None and self.same_person is not None and self._groups:
-            scores = [similarity(normalise(feature), g) if g is not None else -1.0 for g in self._groups]
+        if best is None and unit is not None and self.same_person is not None and self._groups:
+            scores = [similarity(unit, g) if g is not None else -1.0 for g in self._groups]
             if max(scores) >= self.same_person:
                 best = int(np.argmax(scores))
         if best is not None:
-            self._join(best, feature, box)
+            self._join(best, unit, box)
             return best + 1, False
-        self._groups.append(normalise(feature) if feature is not None else None)
+        self._groups.append(unit)
         self._sizes.append(1)
         self._seats.append(box)
         return len(self._groups), True
@@ -50,10 +51,10 @@ class Strangers:
             return None
         return int(np.argmax(overlaps))
 
-    def _join(self, i: int, feature: np.ndarray | None, box: FaceBox | None) -> None:
-        """Add a track to stranger i: its feature to the running mean, its box as the last seat."""
-        if feature is not None:
-            unit, n = normalise(feature), self._sizes[i]
+    def _join(self, i: int, unit: np.ndarray | None, box: FaceBox | None) -> None:
+        """Add a track to stranger i: its unit feature to the running mean, its box as the last seat."""
+        if unit is not None:
+            n = self._sizes[i]
             self._groups[i] = unit if self._groups[i] is None else normalise(self._groups[i] * n + unit)
             self._sizes[i] = n + 1
         if box is not None:
