@@ -73,7 +73,7 @@ def evaluate_command(dataset_dir: Path, protocol: str, train_per_class: int, unk
     folder = load_face_folder(dataset_dir, detector)
     try:
         result = evaluate(
-            rollcall_fit_score(float(current_app.config["RECOGNIZER_TARGET_FAR"])),
+            rollcall_fit_score(float(current_app.config["RECOGNIZER_TARGET_FAR"]), features=features),
             extractor.from_chips(list(folder.chips)), folder.identities, protocol=protocol, train_per_class=train_per_class,
             unknown_fraction=unknown_fraction, seeds=seeds,
         )
